@@ -1,0 +1,322 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+
+/** A secret given by reference; the value itself never appears in config or logs. */
+export const secretRef = z.union([
+  z.strictObject({ env: z.string().min(1) }),
+  z.strictObject({ file: z.string().min(1) }),
+]);
+export type SecretRef = z.infer<typeof secretRef>;
+
+/** `30s`, `5m`, `1h` → milliseconds. */
+export const duration = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `invalid duration "${text}" (use e.g. 30s, 5m, 1h)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** `127.0.0.1:15432`, `[::1]:8080`, `:8080` (all interfaces). */
+export const listenAddress = z.string().transform((text, ctx): ListenAddress => {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(text);
+  const port = match ? Number(match[3]) : Number.NaN;
+  if (!match || port > 65535) {
+    ctx.addIssue({ code: 'custom', message: `invalid listen address "${text}" (use host:port)` });
+    return z.NEVER;
+  }
+  return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+});
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1' || host.startsWith('::ffff:127.');
+}
+
+const tlsFiles = z.strictObject({ cert: z.string().min(1), key: z.string().min(1) });
+
+const serverSchema = z
+  .strictObject({
+    api: z
+      .strictObject({
+        listen: listenAddress.prefault('127.0.0.1:8080'),
+        public_url: z.url().optional(),
+      })
+      .prefault({ listen: '127.0.0.1:8080' }),
+    tls: tlsFiles.optional(),
+  })
+  .prefault({ api: { listen: '127.0.0.1:8080' } });
+
+const storeSchema = z
+  .strictObject({
+    url: z
+      .string()
+      .refine(
+        (url) => /^(sqlite:|postgres(ql)?:\/\/)/.test(url),
+        'store url must be sqlite:PATH or postgres://…',
+      ),
+  })
+  .prefault({ url: 'sqlite:./.gatehouse/gatehouse.db' });
+
+const claimMapping = z.strictObject({
+  subject: z.string().optional(),
+  name: z.string().optional(),
+  groups: z.string().optional(),
+});
+
+const issuerSchema = z.strictObject({
+  name: z.string().min(1),
+  kind: z.enum(['entra', 'generic', 'github-actions']).prefault('generic'),
+  issuer: z.string().min(1).optional(),
+  audience: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
+  claims: claimMapping.optional(),
+  /** Subjects or groups that mark a token as an agent, beyond the kind's own rules. */
+  agents: z
+    .strictObject({
+      groups: z.array(z.string()).optional(),
+      subjects: z.array(z.string()).optional(),
+    })
+    .optional(),
+  /** Entra groups overage resolution through Microsoft Graph. */
+  graph: z
+    .strictObject({ client_id: z.string(), client_secret: secretRef, endpoint: z.url().optional() })
+    .optional(),
+  /** The demo/dev issuer: keys kept locally, tokens minted by `gatehouse token --dev`. */
+  dev: z.boolean().optional(),
+  /** Where the dev issuer keeps its signing key. */
+  key_file: z.string().optional(),
+  clock_skew: duration.optional(),
+});
+export type IssuerConfig = z.infer<typeof issuerSchema>;
+
+const identitySchema = z
+  .strictObject({ issuers: z.array(issuerSchema).min(1, 'configure at least one issuer') })
+  .superRefine((identity, ctx) => {
+    identity.issuers.forEach((issuer, index) => {
+      if (!issuer.dev && !issuer.issuer) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['issuers', index, 'issuer'],
+          message: 'issuer URL is required',
+        });
+      }
+      if (!issuer.dev && !issuer.audience) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['issuers', index, 'audience'],
+          message: 'audience is required',
+        });
+      }
+    });
+  });
+
+const stringList = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => (Array.isArray(v) ? v : [v]));
+
+/** A time window: days of the week and a daily range, in a time zone. */
+const timeWindow = z.strictObject({
+  days: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])).optional(),
+  from: z
+    .string()
+    .regex(/^\d{2}:\d{2}$/)
+    .optional(),
+  to: z
+    .string()
+    .regex(/^\d{2}:\d{2}$/)
+    .optional(),
+  tz: z.string().optional(),
+});
+
+const ruleConditions = z.strictObject({
+  groups: stringList.optional(),
+  groups_not: stringList.optional(),
+  subjects: stringList.optional(),
+  agent: z.boolean().optional(),
+  statement: stringList.optional(),
+  where: z.enum(['absent', 'present']).optional(),
+  database: stringList.optional(),
+  namespace: stringList.optional(),
+  verb: stringList.optional(),
+  resource: stringList.optional(),
+  subresource: stringList.optional(),
+  privileged: z.boolean().optional(),
+  command: stringList.optional(),
+  shell: z.boolean().optional(),
+  time: z.union([timeWindow, z.array(timeWindow)]).optional(),
+});
+export type RuleConditions = z.infer<typeof ruleConditions>;
+
+const reviewSchema = z.strictObject({
+  approvers: z.array(z.string()).min(1).optional(),
+  approvals: z.number().int().min(1).prefault(1),
+  timeout: duration.optional(),
+  wait: duration.optional(),
+  grant: duration.optional(),
+});
+export type ReviewConfig = z.infer<typeof reviewSchema>;
+
+export const actionSchema = z.enum(['allow', 'deny', 'review']);
+export type Action = z.infer<typeof actionSchema>;
+
+const ruleSchema = z.strictObject({
+  name: z.string().min(1),
+  when: ruleConditions.prefault({}),
+  action: actionSchema,
+  review: reviewSchema.optional(),
+  reason: z.string().optional(),
+});
+export type RuleConfig = z.infer<typeof ruleSchema>;
+
+const maskingRule = z.strictObject({
+  columns: z.array(z.string()).optional(),
+  column_pattern: z.string().optional(),
+  detectors: z.array(z.string()).optional(),
+  strategy: z.union([z.enum(['redact', 'hash', 'null']), z.string().regex(/^keep_last_\d+$/)]),
+  exempt_groups: z.array(z.string()).optional(),
+});
+export type MaskingRuleConfig = z.infer<typeof maskingRule>;
+
+const targetTls = z.union([
+  z.enum(['disable', 'require', 'verify-full']),
+  z.strictObject({
+    mode: z.enum(['disable', 'require', 'verify-full']),
+    ca: z.string().optional(),
+    servername: z.string().optional(),
+  }),
+]);
+
+const targetSchema = z.strictObject({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  database: z.string().optional(),
+  user: z.string().optional(),
+  password: secretRef.optional(),
+  tls: targetTls.prefault('disable'),
+});
+export type TargetConfig = z.infer<typeof targetSchema>;
+
+const connectorSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'connector names use letters, digits, - and _'),
+  type: z.enum(['postgres', 'mysql', 'kubernetes', 'ssh', 'http', 'redis']),
+  listen: listenAddress,
+  target: targetSchema,
+  /** Who may connect at all: any listed group or subject; `groups: ["*"]` admits every verified identity. */
+  access: z
+    .strictObject({
+      groups: z.array(z.string()).optional(),
+      subjects: z.array(z.string()).optional(),
+    })
+    .refine(
+      (a) => (a.groups?.length ?? 0) + (a.subjects?.length ?? 0) > 0,
+      'name at least one group or subject',
+    ),
+  default: actionSchema.prefault('allow'),
+  rules: z.array(ruleSchema).prefault([]),
+  masking: z.array(maskingRule).prefault([]),
+  /** Largest protocol message accepted from a client, in bytes. */
+  max_message_bytes: z.number().int().min(1024).optional(),
+});
+export type ConnectorConfig = z.infer<typeof connectorSchema>;
+
+const notifierSchema = z.strictObject({
+  type: z.enum(['slack', 'teams', 'webhook']),
+  url: z.union([z.url(), secretRef]),
+  secret: secretRef.optional(),
+});
+
+const reviewsSchema = z
+  .strictObject({
+    timeout: duration.prefault('1h'),
+    wait: duration.prefault('5m'),
+    /** Approver groups for review rules that name none. */
+    approvers: z.array(z.string()).prefault([]),
+    notifiers: z.array(notifierSchema).prefault([]),
+  })
+  .prefault({ timeout: '1h', wait: '5m', approvers: [], notifiers: [] });
+
+const auditSchema = z
+  .strictObject({
+    durability: z.enum(['strict', 'batched']).prefault('strict'),
+    capture: z
+      .strictObject({
+        max_rows: z.number().int().min(0).prefault(100),
+        max_bytes: z.number().int().min(0).prefault(65536),
+      })
+      .prefault({ max_rows: 100, max_bytes: 65536 }),
+    retention: duration.optional(),
+  })
+  .prefault({ durability: 'strict', capture: { max_rows: 100, max_bytes: 65536 } });
+
+const maskingSchema = z
+  .strictObject({
+    hash_key: secretRef.optional(),
+    custom: z.record(z.string(), z.string()).optional(),
+  })
+  .prefault({});
+
+export const configSchema = z
+  .strictObject({
+    server: serverSchema,
+    store: storeSchema,
+    identity: identitySchema,
+    connectors: z.array(connectorSchema).prefault([]),
+    reviews: reviewsSchema,
+    audit: auditSchema,
+    masking: maskingSchema,
+  })
+  .superRefine((config, ctx) => {
+    const seenNames = new Map<string, number>();
+    const seenListen = new Map<string, number>();
+    config.connectors.forEach((connector, index) => {
+      const before = seenNames.get(connector.name);
+      if (before !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['connectors', index, 'name'],
+          message: `duplicate connector name "${connector.name}"`,
+        });
+      }
+      seenNames.set(connector.name, index);
+      const key = `${connector.listen.host}:${connector.listen.port}`;
+      if (seenListen.has(key)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['connectors', index, 'listen'],
+          message: `listen address ${key} is used twice`,
+        });
+      }
+      seenListen.set(key, index);
+      connector.rules.forEach((rule, ruleIndex) => {
+        if (
+          rule.action === 'review' &&
+          !rule.review?.approvers &&
+          config.reviews.approvers.length === 0
+        ) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['connectors', index, 'rules', ruleIndex, 'review', 'approvers'],
+            message: 'a review rule needs approvers (here or in reviews.approvers)',
+          });
+        }
+        if (rule.action !== 'review' && rule.review) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['connectors', index, 'rules', ruleIndex, 'review'],
+            message: 'review settings only apply to rules with action: review',
+          });
+        }
+      });
+    });
+  });
+
+/** The config as validated; durations are milliseconds, listen addresses parsed. */
+export type Config = z.infer<typeof configSchema>;

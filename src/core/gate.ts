@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ConnectorConfig } from '../config/schema.js';
+import type { AuditSink, ClientInfo } from './audit-sink.js';
+import type { Clock } from './clock.js';
+import type { Command, CommandOutcome } from './command.js';
+import type { Decision, PolicyDecider } from './decision.js';
+import { GatehouseError } from './errors.js';
+import type { Identity } from './identity.js';
+import type { GateMetrics } from './metrics.js';
+
+export interface GateDeps {
+  audit: AuditSink;
+  policy: PolicyDecider;
+  clock: Clock;
+  logger: Logger;
+  metrics: GateMetrics;
+  connectors: ReadonlyArray<ConnectorConfig>;
+}
+
+/** Permission to forward one command; hand it back to `complete` with the outcome. */
+export interface Permit {
+  readonly seq: number;
+  /** The text to send to the target (the reviewer's text after a modify). */
+  readonly text: string;
+  readonly decision: Decision;
+  readonly startedAt: number;
+}
+
+/**
+ * The one place every connector goes through, the same way: authenticate happens before,
+ * then for each command decide → record → (forward, done by the connector) → complete.
+ * The gate never imports a connector.
+ */
+export class Gate {
+  readonly #deps: GateDeps;
+  #connectors = new Map<string, ConnectorConfig>();
+
+  constructor(deps: GateDeps) {
+    this.#deps = deps;
+    this.updateConnectors(deps.connectors);
+  }
+
+  get metrics(): GateMetrics {
+    return this.#deps.metrics;
+  }
+
+  /** Swaps in new connector policy; live sessions use it from their next command. */
+  updateConnectors(connectors: ReadonlyArray<ConnectorConfig>): void {
+    this.#connectors = new Map(connectors.map((c) => [c.name, c]));
+  }
+
+  connectorConfig(name: string): ConnectorConfig {
+    const config = this.#connectors.get(name);
+    if (!config) throw new GatehouseError('access_denied', `connector "${name}" is not configured`);
+    return config;
+  }
+
+  /**
+   * Admits an authenticated identity to a connector and records the session start.
+   * Throws `access_denied` when the identity is not in the connector's `access` list,
+   * `store_unavailable` when the session cannot be recorded.
+   */
+  async openSession(
+    connector: string,
+    protocol: string,
+    identity: Identity,
+    client: ClientInfo,
+    target?: Record<string, string>,
+  ): Promise<GateSession> {
+    const { metrics, audit, clock, logger } = this.#deps;
+    const config = this.connectorConfig(connector);
+    if (!mayConnect(config, identity)) {
+      metrics.sessionsTotal.inc({ connector, outcome: 'denied' });
+      throw new GatehouseError(
+        'access_denied',
+        `${identity.subject} may not use connector "${connector}"`,
+        {
+          hint: `access requires one of the groups: ${(config.access.groups ?? []).join(', ') || '(none)'}`,
+        },
+      );
+    }
+    const session = new GateSession(this, this.#deps, {
+      id: randomUUID(),
+      connector,
+      protocol,
+      identity,
+      client,
+      target,
+      startedAt: clock.now(),
+    });
+    await audit.sessionStarted(session.record);
+    metrics.sessionsTotal.inc({ connector, outcome: 'opened' });
+    metrics.sessionsActive.inc({ connector });
+    logger.info(
+      { session: session.id, connector, subject: identity.subject, client: client.address },
+      'session opened',
+    );
+    return session;
+  }
+}
+
+export function mayConnect(config: ConnectorConfig, identity: Identity): boolean {
+  const { groups = [], subjects = [] } = config.access;
+  if (groups.includes('*')) return true;
+  if (subjects.includes(identity.subject)) return true;
+  return identity.groups.some((group) => groups.includes(group));
+}
+
+/** One client session on one connector: the per-command half of the gate. */
+export class GateSession {
+  readonly record: import('./audit-sink.js').SessionRecord;
+  readonly #gate: Gate;
+  readonly #deps: GateDeps;
+  #seq = 0;
+  #closed = false;
+
+  constructor(gate: Gate, deps: GateDeps, record: import('./audit-sink.js').SessionRecord) {
+    this.#gate = gate;
+    this.#deps = deps;
+    this.record = record;
+  }
+
+  get id(): string {
+    return this.record.id;
+  }
+
+  get identity(): Identity {
+    return this.record.identity;
+  }
+
+  /**
+   * Decides and records one command. Resolves with a Permit once the command may be forwarded
+   * (after its record is committed); throws `policy_denied` (or another GatehouseError) when it
+   * may not. Nothing reaches the target without a Permit.
+   */
+  async check(command: Command): Promise<Permit> {
+    if (this.#closed) throw new GatehouseError('protocol_violation', 'session is closed');
+    const { policy, audit, clock, metrics } = this.#deps;
+    const connector = this.#gate.connectorConfig(this.record.connector);
+    const startedAt = clock.now();
+    const seq = ++this.#seq;
+    const decision = policy.decide({
+      connector,
+      identity: this.record.identity,
+      command,
+      now: startedAt,
+    });
+    const allowed = decision.action === 'allow';
+    metrics.commandsTotal.inc({ connector: connector.name, decision: decision.action });
+    await audit.commandDecided({
+      sessionId: this.record.id,
+      seq,
+      at: startedAt,
+      command,
+      decision,
+      executedText: allowed ? command.text : undefined,
+    });
+    if (decision.action === 'deny') {
+      throw new GatehouseError(
+        'policy_denied',
+        `denied by ${decision.rule ? `rule "${decision.rule}"` : 'connector default'}`,
+        {
+          rule: decision.rule,
+          rationale: decision.reason,
+        },
+      );
+    }
+    if (decision.action === 'review') {
+      // Review tickets arrive with the approvals module; until then a review decision is refused.
+      throw new GatehouseError(
+        'policy_denied',
+        `rule "${decision.rule}" requires review, which this gateway cannot hold yet`,
+        {
+          rule: decision.rule,
+          rationale: decision.reason,
+        },
+      );
+    }
+    return { seq, text: command.text, decision, startedAt };
+  }
+
+  /** Records how a forwarded command ended. Never throws. */
+  complete(permit: Permit, outcome: Omit<CommandOutcome, 'durationMs'>): void {
+    const durationMs = this.#deps.clock.now() - permit.startedAt;
+    this.#deps.audit.commandCompleted(this.record.id, permit.seq, { ...outcome, durationMs });
+  }
+
+  /** Ends the session record. Idempotent. */
+  async close(reason: string): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const { audit, clock, metrics, logger } = this.#deps;
+    metrics.sessionsActive.dec({ connector: this.record.connector });
+    logger.info({ session: this.id, reason }, 'session closed');
+    try {
+      await audit.sessionEnded(this.record.id, reason, clock.now());
+    } catch (err) {
+      logger.error({ err, session: this.id }, 'could not record session end');
+    }
+  }
+}
