@@ -1,0 +1,118 @@
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { buildApi, listenApi } from '../api/api-server.js';
+import type { Config } from '../config/schema.js';
+import { systemClock } from '../core/clock.js';
+import type { Connector, ListenerTls } from '../core/connector.js';
+import { Gate } from '../core/gate.js';
+import type { Authenticator } from '../core/identity.js';
+import { createLogger } from '../core/logger.js';
+import { GateMetrics } from '../core/metrics.js';
+import { createAuthenticator } from '../identity/index.js';
+import { createPolicy } from '../policy/index.js';
+import { resolveSecret } from '../secrets/index.js';
+import { openStore, type Store, StoreAuditSink } from '../store/index.js';
+import { connectorFactory } from './connector-registry.js';
+
+export interface StartOptions {
+  logger?: Logger;
+  /** How long `close()` lets client sessions finish before cutting them. */
+  drainMs?: number;
+}
+
+export interface RunningGateway {
+  readonly connectors: ReadonlyArray<Connector>;
+  readonly apiUrl: string;
+  readonly publicUrl: string;
+  readonly gate: Gate;
+  readonly store: Store;
+  readonly authenticator: Authenticator;
+  /** Applies a new config's policy (rules, defaults, access) to live sessions. */
+  reload(config: Config): void;
+  /** Stops accepting, drains sessions, closes the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: the only code that wires store, identity, policy, the gate and the
+ * connectors together. Either everything starts or nothing is left running.
+ */
+export async function startGateway(config: Config, options: StartOptions = {}): Promise<RunningGateway> {
+  const logger = options.logger ?? createLogger();
+  const factories = config.connectors.map((c) => connectorFactory(c.type));
+  const tls = readListenerTls(config);
+  const cleanup: Array<() => Promise<void>> = [];
+  const undo = async () => {
+    for (const step of cleanup.reverse()) await step().catch((err) => logger.error({ err }, 'cleanup failed'));
+  };
+
+  try {
+    const store = await openStore(config.store.url, { logger });
+    cleanup.push(() => store.close());
+    const audit = new StoreAuditSink(store, { durability: config.audit.durability, logger });
+    cleanup.push(() => audit.close());
+    const authenticator = await createAuthenticator(config.identity.issuers, { secret: resolveSecret, logger });
+    const metrics = new GateMetrics();
+    const gate = new Gate({
+      audit,
+      policy: createPolicy(),
+      clock: systemClock,
+      logger,
+      metrics,
+      connectors: config.connectors,
+    });
+
+    let accepting = true;
+    const api = buildApi({ logger, metrics, pingStore: () => store.ping(), accepting: () => accepting });
+    const apiUrl = await listenApi(api, config.server.api.listen);
+    cleanup.push(() => api.close());
+    const publicUrl = config.server.api.public_url ?? apiUrl;
+
+    const connectors: Connector[] = [];
+    for (const [index, connectorConfig] of config.connectors.entries()) {
+      const connector = factories[index]!({
+        config: connectorConfig,
+        gate,
+        authenticator,
+        logger: logger.child({ connector: connectorConfig.name }),
+        secret: resolveSecret,
+        tls,
+        publicUrl,
+      });
+      await connector.start();
+      connectors.push(connector);
+      cleanup.push(() => connector.stop(options.drainMs ?? 10_000));
+      const { host, port } = connector.address();
+      logger.info({ connector: connector.name, type: connector.type, listen: `${host}:${port}` }, 'connector listening');
+    }
+    logger.info({ api: apiUrl }, 'gatehouse ready');
+
+    let closing: Promise<void> | undefined;
+    return {
+      connectors,
+      apiUrl,
+      publicUrl,
+      gate,
+      store,
+      authenticator,
+      reload(next) {
+        gate.updateConnectors(next.connectors);
+        logger.info('policy reloaded');
+      },
+      close() {
+        accepting = false;
+        closing ??= undo();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await undo();
+    throw err;
+  }
+}
+
+function readListenerTls(config: Config): ListenerTls | undefined {
+  const files = config.server.tls;
+  if (!files) return undefined;
+  return { cert: readFileSync(files.cert, 'utf8'), key: readFileSync(files.key, 'utf8') };
+}
