@@ -15,6 +15,9 @@ export type GatehouseErrorCode =
   | 'protocol_violation'
   | 'target_unavailable'
   | 'tls_required'
+  | 'invalid_request'
+  | 'not_found'
+  | 'conflict'
   | 'internal';
 
 /** SQLSTATE a Postgres-family connector sends for each code. */
@@ -30,6 +33,9 @@ export const SQLSTATE_BY_CODE: Record<GatehouseErrorCode, string> = {
   protocol_violation: '08P01',
   target_unavailable: '08006',
   tls_required: '28000',
+  invalid_request: '22023',
+  not_found: '42704',
+  conflict: '55000',
   internal: 'XX000',
 };
 
@@ -46,6 +52,9 @@ export const HTTP_STATUS_BY_CODE: Record<GatehouseErrorCode, number> = {
   protocol_violation: 400,
   target_unavailable: 502,
   tls_required: 403,
+  invalid_request: 400,
+  not_found: 404,
+  conflict: 409,
   internal: 500,
 };
 
