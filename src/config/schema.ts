@@ -41,6 +41,14 @@ export function isLoopback(host: string): boolean {
   return host === '::1' || host.startsWith('::ffff:127.');
 }
 
+/** https anywhere; plain http only to a loopback host (SPEC §4). */
+function isSecureIssuer(text: string): boolean {
+  if (!URL.canParse(text)) return false;
+  const url = new URL(text);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(host));
+}
+
 const tlsFiles = z.strictObject({ cert: z.string().min(1), key: z.string().min(1) });
 
 const serverSchema = z
@@ -76,6 +84,8 @@ const issuerSchema = z.strictObject({
   name: z.string().min(1),
   kind: z.enum(['entra', 'generic', 'github-actions']).prefault('generic'),
   issuer: z.string().min(1).optional(),
+  /** Entra tenant id, when the issuer URL does not carry it as its first path segment. */
+  tenant: z.string().optional(),
   audience: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
   claims: claimMapping.optional(),
   /** Subjects or groups that mark a token as an agent, beyond the kind's own rules. */
@@ -101,11 +111,18 @@ const identitySchema = z
   .strictObject({ issuers: z.array(issuerSchema).min(1, 'configure at least one issuer') })
   .superRefine((identity, ctx) => {
     identity.issuers.forEach((issuer, index) => {
-      if (!issuer.dev && !issuer.issuer) {
+      if (!issuer.dev && !issuer.issuer && issuer.kind !== 'github-actions') {
         ctx.addIssue({
           code: 'custom',
           path: ['issuers', index, 'issuer'],
           message: 'issuer URL is required',
+        });
+      }
+      if (issuer.issuer && !issuer.dev && !isSecureIssuer(issuer.issuer)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['issuers', index, 'issuer'],
+          message: 'issuer must be an https URL (plain http is accepted only on loopback)',
         });
       }
       if (!issuer.dev && !issuer.audience) {
