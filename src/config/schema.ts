@@ -244,11 +244,29 @@ const connectorSchema = z.strictObject({
 });
 export type ConnectorConfig = z.infer<typeof connectorSchema>;
 
-const notifierSchema = z.strictObject({
-  type: z.enum(['slack', 'teams', 'webhook']),
-  url: z.union([z.url(), secretRef]),
-  secret: secretRef.optional(),
-});
+/** Ticket events a notifier can subscribe to (all of them when `events` is omitted). */
+export const notifierEvents = [
+  'ticket.created',
+  'ticket.decided',
+  'ticket.expired',
+  'grant.revoked',
+] as const;
+
+const notifierSchema = z
+  .strictObject({
+    type: z.enum(['slack', 'teams', 'webhook']),
+    url: z.union([z.url(), secretRef]),
+    /** Standard Webhooks signing secret (`whsec_…`); required for `type: webhook`. */
+    secret: secretRef.optional(),
+    events: z.array(z.enum(notifierEvents)).min(1).optional(),
+    /** Per-attempt request timeout. */
+    timeout: duration.optional(),
+  })
+  .refine((n) => n.type !== 'webhook' || n.secret !== undefined, {
+    path: ['secret'],
+    message: 'a webhook notifier needs a signing secret ({env} or {file} holding whsec_…)',
+  });
+export type NotifierConfig = z.infer<typeof notifierSchema>;
 
 const reviewsSchema = z
   .strictObject({
