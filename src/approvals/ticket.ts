@@ -15,7 +15,8 @@ export interface Reviewer {
 
 export interface TicketDecision {
   reviewer: Reviewer;
-  action: ReviewAction;
+  /** `revoke` ends an approved grant early. */
+  action: ReviewAction | 'revoke';
   rationale?: string;
   /** The reviewer's command, for `modify`. */
   command?: string;
@@ -46,6 +47,8 @@ export interface Ticket {
   executedCommand?: string;
   /** For grants: when the access ends (set on approval, shortened by revocation). */
   grantExpiresAt?: number;
+  /** When a reviewer ended an approved grant early. */
+  revokedAt?: number;
   /** When a command ticket's approval was used (it runs once). */
   usedAt?: number;
   /** Hash of connector + requester + command + params: identifies retries of the same command. */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { ApprovalService } from '../approvals/approval-service.js';
 import type { ConnectorConfig } from '../config/schema.js';
 import type { AuditSink, ClientInfo } from './audit-sink.js';
 import type { Clock } from './clock.js';
@@ -16,6 +17,16 @@ export interface GateDeps {
   logger: Logger;
   metrics: GateMetrics;
   connectors: ReadonlyArray<ConnectorConfig>;
+  /** Holds commands that need review; without it, review decisions are refused (fail closed). */
+  approvals?: ApprovalService;
+}
+
+/** How a connector takes part while a command waits for review. */
+export interface CheckHooks {
+  /** The command is held: tell the client (protocol-native notice) the ticket id and URL. */
+  onPending?: (ticketId: string, url: string) => void;
+  /** Aborted when the client stops waiting. */
+  signal?: AbortSignal;
 }
 
 /** Permission to forward one command; hand it back to `complete` with the outcome. */
@@ -24,6 +35,8 @@ export interface Permit {
   /** The text to send to the target (the reviewer's text after a modify). */
   readonly text: string;
   readonly decision: Decision;
+  /** Ticket whose approval let the command through, if any. */
+  readonly ticketId?: string;
   readonly startedAt: number;
 }
 
@@ -134,29 +147,23 @@ export class GateSession {
    * (after its record is committed); throws `policy_denied` (or another GatehouseError) when it
    * may not. Nothing reaches the target without a Permit.
    */
-  async check(command: Command): Promise<Permit> {
+  async check(command: Command, hooks: CheckHooks = {}): Promise<Permit> {
     if (this.#closed) throw new GatehouseError('protocol_violation', 'session is closed');
     const { policy, audit, clock, metrics } = this.#deps;
     const connector = this.#gate.connectorConfig(this.record.connector);
     const startedAt = clock.now();
     const seq = ++this.#seq;
-    const decision = policy.decide({
-      connector,
-      identity: this.record.identity,
-      command,
-      now: startedAt,
-    });
-    const allowed = decision.action === 'allow';
+    const identity = this.record.identity;
+    const decision = policy.decide({ connector, identity, command, now: startedAt });
     metrics.commandsTotal.inc({ connector: connector.name, decision: decision.action });
-    await audit.commandDecided({
-      sessionId: this.record.id,
-      seq,
-      at: startedAt,
-      command,
-      decision,
-      executedText: allowed ? command.text : undefined,
-    });
+    const record = { sessionId: this.record.id, seq, at: startedAt, command, decision };
+
+    if (decision.action === 'allow') {
+      await audit.commandDecided({ ...record, executedText: command.text });
+      return { seq, text: command.text, decision, startedAt };
+    }
     if (decision.action === 'deny') {
+      await audit.commandDecided(record);
       throw new GatehouseError(
         'policy_denied',
         `denied by ${decision.rule ? `rule "${decision.rule}"` : 'connector default'}`,
@@ -166,18 +173,59 @@ export class GateSession {
         },
       );
     }
-    if (decision.action === 'review') {
-      // Review tickets arrive with the approvals module; until then a review decision is refused.
+    return this.#review(command, decision, record, hooks);
+  }
+
+  async #review(
+    command: Command,
+    decision: Decision,
+    record: Omit<import('./audit-sink.js').CommandRecord, 'ticketId' | 'executedText'>,
+    hooks: CheckHooks,
+  ): Promise<Permit> {
+    const { approvals, audit, clock, metrics } = this.#deps;
+    if (!approvals) {
+      await audit.commandDecided(record);
       throw new GatehouseError(
         'policy_denied',
-        `rule "${decision.rule}" requires review, which this gateway cannot hold yet`,
+        `rule "${decision.rule}" requires review, and no approvals service runs`,
         {
           rule: decision.rule,
-          rationale: decision.reason,
         },
       );
     }
-    return { seq, text: command.text, decision, startedAt };
+    const waitStarted = clock.now();
+    try {
+      const release = await approvals.hold({
+        connector: this.record.connector,
+        identity: this.record.identity,
+        command,
+        decision,
+        signal: hooks.signal,
+        onPending: hooks.onPending && ((ticket, url) => hooks.onPending!(ticket.id, url)),
+      });
+      await audit.commandDecided({
+        ...record,
+        ticketId: release.ticket.id,
+        executedText: release.text,
+      });
+      return {
+        seq: record.seq,
+        text: release.text,
+        decision,
+        ticketId: release.ticket.id,
+        startedAt: clock.now(),
+      };
+    } catch (err) {
+      if (err instanceof GatehouseError && err.details.ticketId) {
+        await audit.commandDecided({ ...record, ticketId: err.details.ticketId });
+      }
+      throw err;
+    } finally {
+      metrics.approvalWaitSeconds.observe(
+        { connector: this.record.connector },
+        (clock.now() - waitStarted) / 1000,
+      );
+    }
   }
 
   /** Records how a forwarded command ended. Never throws. */
