@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { parseDuration } from './duration.js';
 
 /** A secret given by reference; the value itself never appears in config or logs. */
-export const secretRef = z.union([
-  z.strictObject({ env: z.string().min(1) }),
-  z.strictObject({ file: z.string().min(1) }),
-]);
+export const secretRef = z.union(
+  [z.strictObject({ env: z.string().min(1) }), z.strictObject({ file: z.string().min(1) })],
+  { error: 'a secret is {env: NAME} or {file: PATH}' },
+);
 export type SecretRef = z.infer<typeof secretRef>;
 
 /** `30s`, `5m`, `1h` → milliseconds. */

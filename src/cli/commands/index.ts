@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
+import { registerConfigCommand } from './config.js';
 import { registerServeCommand } from './serve.js';
 
 /** Every CLI command registers itself here; one line per command file. */
 export function registerCommands(program: Command): void {
   registerServeCommand(program);
+  registerConfigCommand(program);
 }

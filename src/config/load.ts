@@ -1,0 +1,119 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { type Document, LineCounter, parseDocument } from 'yaml';
+import { ConfigError, type ConfigIssue, formatKeyPath } from './config-error.js';
+import { locate } from './locate.js';
+import { checkReferences, resolveConfigPaths } from './references.js';
+import { type Config, configSchema } from './schema.js';
+import { configErrorMap, type SchemaProblem, schemaProblems } from './schema-issues.js';
+
+export { ConfigError, type ConfigIssue, formatIssue } from './config-error.js';
+
+export interface ParseOptions {
+  /**
+   * Directory that relative paths in the config are resolved against. Defaults to the
+   * directory of `sourceName` (so `parseConfig(text, 'conf/gatehouse.yaml')` behaves like
+   * loading that file).
+   */
+  baseDir?: string;
+  /**
+   * Also check that every `{env}`/`{file}` secret reference resolves and that TLS files are
+   * readable, reporting failures as issues at their key path. Default: false for
+   * `parseConfig` (pure: reads nothing), true for `loadConfig` (the gateway must not start
+   * with a credential it cannot read).
+   */
+  checkReferences?: boolean;
+  /** Environment used for `{env}` checks; defaults to `process.env`. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Reads, validates and normalises a config file. Relative paths inside it (the SQLite file in
+ * `store.url`, `server.tls` files, an issuer's `key_file`, a target's TLS `ca`, `{file}`
+ * secrets) are resolved against the config file's directory, not the working directory, so
+ * the same file means the same thing wherever `gatehouse` is started from.
+ * Throws `ConfigError` listing every problem (unreadable file, YAML syntax, schema, secret
+ * references) with key path and line.
+ */
+export async function loadConfig(path: string, options: ParseOptions = {}): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new ConfigError(path, [{ path: '', message: `cannot read config file (${code})` }]);
+  }
+  return parseConfig(text, path, {
+    baseDir: dirname(resolve(path)),
+    checkReferences: true,
+    ...options,
+  });
+}
+
+/**
+ * Validates config text. `sourceName` names the file in issues and (through its directory)
+ * anchors relative paths unless `options.baseDir` is given. Throws `ConfigError`.
+ */
+export function parseConfig(text: string, sourceName: string, options: ParseOptions = {}): Config {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      sourceName,
+      doc.errors.map((error) => ({
+        path: '',
+        line: error.linePos?.[0].line,
+        column: error.linePos?.[0].col,
+        message: `YAML syntax: ${firstLine(error.message)}`,
+      })),
+    );
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // Alias bombs and the like: refuse the file rather than expand it.
+    const message = err instanceof Error ? err.message : String(err);
+    throw new ConfigError(sourceName, [{ path: '', message: `YAML: ${message}` }]);
+  }
+  if (data === null || data === undefined) {
+    throw new ConfigError(sourceName, [{ path: '', line: 1, message: 'config is empty' }]);
+  }
+  const parsed = configSchema.safeParse(data, { error: configErrorMap });
+  if (!parsed.success) {
+    throw new ConfigError(
+      sourceName,
+      placeProblems(doc, lines, schemaProblems(parsed.error.issues)),
+    );
+  }
+  const config = parsed.data;
+  resolveConfigPaths(config, options.baseDir ?? dirname(resolve(sourceName)));
+  if (options.checkReferences) {
+    const problems = checkReferences(config, options.env);
+    if (problems.length > 0) throw new ConfigError(sourceName, placeProblems(doc, lines, problems));
+  }
+  return config;
+}
+
+function placeProblems(
+  doc: Document,
+  lines: LineCounter,
+  problems: SchemaProblem[],
+): ConfigIssue[] {
+  return problems
+    .map((problem) => {
+      const position = locate(doc, lines, problem.path, problem.atKey ? 'key' : 'value');
+      return {
+        path: formatKeyPath(problem.path),
+        line: position?.line,
+        column: position?.column,
+        message: problem.message,
+      };
+    })
+    .sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+}
+
+/** yaml's pretty errors append the position and a source excerpt; the issue carries both. */
+function firstLine(message: string): string {
+  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}

@@ -1,0 +1,128 @@
+import { accessSync, constants } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { checkSecret, isSecretRef } from '../secrets/index.js';
+import type { Config, SecretRef } from './schema.js';
+import type { SchemaProblem } from './schema-issues.js';
+
+/** A file named in the config, with where it sits and how to rewrite it. */
+interface FileField {
+  path: PropertyKey[];
+  file: string;
+  set(file: string): void;
+  /** Must be readable at start (TLS material); false for files the gateway creates. */
+  mustExist: boolean;
+}
+
+/**
+ * Every `{env}`/`{file}` reference in the config with its key path. Found by shape rather
+ * than by a list of keys, so secret references added to the schema later are covered too.
+ */
+export function findSecretRefs(
+  config: unknown,
+  path: PropertyKey[] = [],
+): Array<{ path: PropertyKey[]; ref: SecretRef }> {
+  if (isSecretRef(config)) return [{ path, ref: config }];
+  if (Array.isArray(config))
+    return config.flatMap((item, index) => findSecretRefs(item, [...path, index]));
+  if (typeof config !== 'object' || config === null) return [];
+  return Object.entries(config).flatMap(([key, value]) => findSecretRefs(value, [...path, key]));
+}
+
+function fileFields(config: Config): FileField[] {
+  const fields: FileField[] = [];
+  const tls = config.server.tls;
+  if (tls) {
+    fields.push({
+      path: ['server', 'tls', 'cert'],
+      file: tls.cert,
+      set: (f) => {
+        tls.cert = f;
+      },
+      mustExist: true,
+    });
+    fields.push({
+      path: ['server', 'tls', 'key'],
+      file: tls.key,
+      set: (f) => {
+        tls.key = f;
+      },
+      mustExist: true,
+    });
+  }
+  config.identity.issuers.forEach((issuer, i) => {
+    if (issuer.key_file === undefined) return;
+    fields.push({
+      path: ['identity', 'issuers', i, 'key_file'],
+      file: issuer.key_file,
+      set: (f) => {
+        issuer.key_file = f;
+      },
+      mustExist: false,
+    });
+  });
+  config.connectors.forEach((connector, i) => {
+    const targetTls = connector.target.tls;
+    if (typeof targetTls !== 'object' || targetTls.ca === undefined) return;
+    fields.push({
+      path: ['connectors', i, 'target', 'tls', 'ca'],
+      file: targetTls.ca,
+      set: (f) => {
+        targetTls.ca = f;
+      },
+      mustExist: true,
+    });
+  });
+  for (const { path, ref } of findSecretRefs(config)) {
+    if ('file' in ref)
+      fields.push({
+        path,
+        file: ref.file,
+        set: (f) => {
+          ref.file = f;
+        },
+        mustExist: false,
+      });
+  }
+  return fields;
+}
+
+/**
+ * Makes every relative file path in the config absolute against `baseDir` (the config file's
+ * directory): the SQLite path in `store.url`, `server.tls` files, issuer `key_file`, target
+ * TLS `ca`, and `{file}` secret references. Mutates the freshly validated config.
+ */
+export function resolveConfigPaths(config: Config, baseDir: string): void {
+  const sqlite = /^sqlite:(.*)$/.exec(config.store.url);
+  if (sqlite && sqlite[1] !== ':memory:' && !isAbsolute(sqlite[1]!)) {
+    config.store.url = `sqlite:${resolve(baseDir, sqlite[1]!)}`;
+  }
+  for (const field of fileFields(config)) {
+    if (!isAbsolute(field.file)) field.set(resolve(baseDir, field.file));
+  }
+}
+
+/**
+ * Checks what the config points at without reading anything into the result: each secret
+ * reference resolves (variable set, file readable, non-empty) and the TLS files are readable.
+ * Run after `resolveConfigPaths`.
+ */
+export function checkReferences(
+  config: Config,
+  env: NodeJS.ProcessEnv = process.env,
+): SchemaProblem[] {
+  const problems: SchemaProblem[] = [];
+  for (const { path, ref } of findSecretRefs(config)) {
+    const problem = checkSecret(ref, env);
+    if (problem) problems.push({ path, message: problem });
+  }
+  for (const field of fileFields(config)) {
+    if (!field.mustExist) continue;
+    try {
+      accessSync(field.file, constants.R_OK);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+      problems.push({ path: field.path, message: `cannot read ${field.file} (${code})` });
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,1 @@
+export { checkSecret, describeSecret, isSecretRef, resolveSecret, SecretError } from './secret.js';
