@@ -1,16 +1,30 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { ApprovalService } from '../approvals/approval-service.js';
 import type { ListenAddress } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
 import { GatehouseError, HTTP_STATUS_BY_CODE } from '../core/errors.js';
+import type { Authenticator } from '../core/identity.js';
+import { registerApprovalRoutes } from './approval-routes.js';
+import { bearerAuth } from './bearer-auth.js';
 import { type HealthDeps, registerHealthRoutes } from './health-routes.js';
+import { errorSchema, ticketSchema } from './schemas.js';
 
 export interface ApiDeps extends HealthDeps {
   logger: Logger;
+  authenticator: Authenticator;
+  approvals: ApprovalService;
+  clock: Clock;
 }
 
-/** Builds the HTTP API: health, metrics and (as later modules land) the REST API under /api. */
-export function buildApi(deps: ApiDeps): FastifyInstance {
-  const app = Fastify({ loggerInstance: deps.logger, disableRequestLogging: true, bodyLimit: 1 << 20 });
+/** The HTTP API: health and metrics at the root, the REST API under /api with bearer tokens. */
+export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: 2 << 20,
+  });
   app.setErrorHandler((error, _request, reply) => {
     if (error instanceof GatehouseError) {
       return reply
@@ -19,12 +33,30 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     }
     const status = (error as { statusCode?: number }).statusCode;
     if (status && status < 500) {
-      return reply.code(status).send({ error: 'bad_request', message: (error as Error).message });
+      return reply
+        .code(status)
+        .send({ error: 'invalid_request', message: (error as Error).message });
     }
     deps.logger.error({ err: error }, 'api error');
     return reply.code(500).send({ error: 'internal', message: 'internal error' });
   });
+  app.addSchema(errorSchema);
+  app.addSchema(ticketSchema);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Gatehouse API', version: '1' },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+    },
+  });
+
   registerHealthRoutes(app, deps);
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(async (api) => {
+    api.addHook('onRequest', bearerAuth(deps.authenticator));
+    registerApprovalRoutes(api, deps.approvals, deps.clock);
+  });
   return app;
 }
 
