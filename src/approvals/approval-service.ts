@@ -246,8 +246,9 @@ export class ApprovalService {
           })
           .catch((err: unknown) => finish(err));
       };
+      // '*' asks every waiter to re-read: the feed reconnected and may have missed changes.
       const unsubscribe = changes.subscribe((id) => {
-        if (id === ticket.id) check();
+        if (id === ticket.id || id === '*') check();
       });
       const timer = setTimeout(() => finish(timedOut(ticket, 'still pending')), waitMs);
       const onAbort = () =>
