@@ -1,0 +1,137 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import pg from 'pg';
+import { parseDuration } from '../../config/duration.js';
+import {
+  addRemoteOptions,
+  loadClientConfig,
+  type RemoteOptions,
+  resolveToken,
+} from '../cli-context.js';
+
+/** Exit codes of `gatehouse exec` (SPEC §3). */
+export const EXIT = { executed: 0, error: 1, denied: 2, timedOut: 3 } as const;
+
+interface ExecOptions extends RemoteOptions {
+  e?: string;
+  file?: string;
+  wait: string;
+  reason?: string;
+  database?: string;
+}
+
+/**
+ * `gatehouse exec <connector> -e SQL | -f FILE [--wait 10m]`: runs through the gateway like any
+ * client, waits for approval when policy holds the command (re-sending the identical command
+ * re-attaches to the same ticket), prints results; exit 0 executed, 2 denied, 3 timed out.
+ */
+export function registerExecCommand(program: Command): void {
+  addRemoteOptions(program.command('exec').argument('<connector>'))
+    .description('run a command through the gateway, waiting for approval if it is held')
+    .option('-e <text>', 'command text')
+    .option('-f, --file <file>', 'read the command from a file (e.g. a migration)')
+    .option('--wait <duration>', 'how long to wait for a review decision', '10m')
+    .option('--reason <text>', 'why you need this; shown to reviewers')
+    .option('-d, --database <name>', 'database to connect to')
+    .action(async (connectorName: string, options: ExecOptions) => {
+      process.exitCode = await exec(connectorName, options);
+    });
+}
+
+async function exec(connectorName: string, options: ExecOptions): Promise<number> {
+  if (!options.e === !options.file) throw new Error('give exactly one of -e TEXT or -f FILE');
+  const text = options.e ?? (await readFile(options.file!, 'utf8'));
+  const waitMs = parseDuration(options.wait);
+  if (waitMs === undefined) throw new Error(`--wait: invalid duration "${options.wait}"`);
+  const config = await loadClientConfig(options.config);
+  const connector = config?.connectors.find((c) => c.name === connectorName);
+  if (!connector) throw new Error(`no connector "${connectorName}" in ${options.config}`);
+  if (connector.type !== 'postgres')
+    throw new Error(`exec supports postgres connectors; "${connectorName}" is ${connector.type}`);
+
+  const deadline = Date.now() + waitMs;
+  const token = resolveToken(options);
+  for (;;) {
+    const outcome = await attempt(connector.listen, token, text, options, deadline - Date.now());
+    if (outcome !== 'retry') return outcome;
+    if (Date.now() >= deadline) {
+      process.stderr.write(
+        `gatehouse: no decision within ${options.wait}; the ticket stays open until it expires\n`,
+      );
+      return EXIT.timedOut;
+    }
+  }
+}
+
+async function attempt(
+  listen: { host: string; port: number },
+  token: string,
+  text: string,
+  options: ExecOptions,
+  remainingMs: number,
+): Promise<number | 'retry'> {
+  const client = new pg.Client({
+    host: listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host,
+    port: listen.port,
+    user: 'gatehouse-exec',
+    database: options.database,
+    password: token,
+    options: options.reason ? `-c gatehouse.reason=${escapeOption(options.reason)}` : undefined,
+  });
+  client.on('notice', (notice) =>
+    process.stderr.write(`gatehouse: ${notice.message}${notice.hint ? ` (${notice.hint})` : ''}\n`),
+  );
+  client.on('error', () => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await client.connect();
+    const timeout = new Promise<'retry'>((resolve) => {
+      timer = setTimeout(() => resolve('retry'), Math.max(remainingMs, 0));
+    });
+    const result = await Promise.race([client.query(text), timeout]);
+    if (result === 'retry') return 'retry';
+    printResults(Array.isArray(result) ? result : [result]);
+    return EXIT.executed;
+  } catch (err) {
+    const error = err as pg.DatabaseError;
+    if (error.code === '42501') {
+      process.stderr.write(
+        `gatehouse: denied: ${error.message}${error.detail ? `\n  ${error.detail}` : ''}\n`,
+      );
+      return EXIT.denied;
+    }
+    if (error.routine === 'gatehouse_approval_timeout') {
+      process.stderr.write(`gatehouse: ${error.message}\n`);
+      return 'retry';
+    }
+    process.stderr.write(
+      `gatehouse: ${error.message}${error.detail ? `\n  ${error.detail}` : ''}\n`,
+    );
+    return EXIT.error;
+  } finally {
+    clearTimeout(timer);
+    await client.end().catch(() => undefined);
+  }
+}
+
+function printResults(results: pg.QueryResult[]): void {
+  for (const result of results) {
+    if (result.fields?.length) {
+      console.log(result.fields.map((f) => f.name).join('\t'));
+      for (const row of result.rows as Record<string, unknown>[]) {
+        console.log(result.fields.map((f) => formatValue(row[f.name])).join('\t'));
+      }
+    }
+    console.log(`${result.command ?? ''} ${result.rowCount ?? ''}`.trim());
+  }
+}
+
+function formatValue(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+/** Startup `options` are space-separated with backslash escapes. */
+const escapeOption = (text: string) => text.replace(/\\/g, '\\\\').replace(/ /g, '\\ ');
