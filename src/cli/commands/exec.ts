@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import pg from 'pg';
 import { parseDuration } from '../../config/duration.js';
+import { isLoopback } from '../../config/schema.js';
 import {
   addRemoteOptions,
   loadClientConfig,
@@ -18,6 +19,7 @@ interface ExecOptions extends RemoteOptions {
   wait: string;
   reason?: string;
   database?: string;
+  host?: string;
 }
 
 /**
@@ -33,6 +35,10 @@ export function registerExecCommand(program: Command): void {
     .option('--wait <duration>', 'how long to wait for a review decision', '10m')
     .option('--reason <text>', 'why you need this; shown to reviewers')
     .option('-d, --database <name>', 'database to connect to')
+    .option(
+      '--host <host>',
+      "gateway host (default: the connector's listen address); TLS unless loopback",
+    )
     .action(async (connectorName: string, options: ExecOptions) => {
       process.exitCode = await exec(connectorName, options);
     });
@@ -70,9 +76,12 @@ async function attempt(
   options: ExecOptions,
   remainingMs: number,
 ): Promise<number | 'retry'> {
+  const host = options.host ?? (listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host);
   const client = new pg.Client({
-    host: listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host,
+    host,
     port: listen.port,
+    // Tokens travel in the password message: anything but loopback goes over verified TLS.
+    ssl: isLoopback(host) ? false : { rejectUnauthorized: true, servername: host },
     user: 'gatehouse-exec',
     database: options.database,
     password: token,
