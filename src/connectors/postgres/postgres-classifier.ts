@@ -1,0 +1,195 @@
+import { loadModule, parseSync } from 'libpg-query';
+import { LruCache } from './postgres-classifier-cache.js';
+import { StatementFacts } from './postgres-classifier-facts.js';
+import type { PreparedStatements } from './postgres-classifier-prepared.js';
+import { NODE_HANDLERS } from './postgres-classifier-statements.js';
+import { type WalkContext, walkAst } from './postgres-classifier-walk.js';
+
+export { PreparedStatements } from './postgres-classifier-prepared.js';
+
+/** What a SQL text does, as far as policy is concerned. Objects returned are frozen. */
+export interface SqlClassification {
+  /** Statement classes of every statement in the text (see docs/policy.md for the list). */
+  readonly classes: ReadonlyArray<string>;
+  /** True when some DELETE/UPDATE (also inside a CTE or an executed prepared statement) has no WHERE. */
+  readonly whereAbsent: boolean;
+  /** True when the text's effect cannot be known from it; `classes` then has `unclassifiable`. */
+  readonly unclassifiable: boolean;
+  /** Number of top-level statements. */
+  readonly statementCount: number;
+  /** Prepared statements the text defines, in order, with what each will do when executed. */
+  readonly prepare?: ReadonlyArray<{ name: string; classification: SqlClassification }>;
+  /** Prepared statements the text drops; `'all'` for DEALLOCATE ALL / DISCARD ALL. */
+  readonly deallocate?: ReadonlyArray<string> | 'all';
+}
+
+export interface SqlClassifierOptions {
+  /** Distinct statement texts kept (default 10 000). */
+  cacheEntries?: number;
+  /** Total characters of cached texts (default 16 Mi); longer texts are parsed every time. */
+  cacheChars?: number;
+}
+
+/** Cached per text: the final answer, or the per-statement facts when EXECUTE needs a session. */
+interface ParsedSql {
+  readonly result: SqlClassification;
+  readonly steps?: readonly StatementFacts[];
+}
+
+const MAX_NESTING = 3;
+let loaded: Promise<void> | undefined;
+let ready = false;
+
+/** Loads the PostgreSQL parser (WebAssembly) once per process and returns a classifier. */
+export async function loadSqlClassifier(options?: SqlClassifierOptions): Promise<SqlClassifier> {
+  loaded ??= loadModule().then(() => {
+    ready = true;
+  });
+  await loaded;
+  return new SqlClassifier(options);
+}
+
+/**
+ * Classifies SQL with the real PostgreSQL parser (libpg-query, PostgreSQL 18 grammar). Every
+ * statement of a multi-statement text is classified; results are cached by exact text so the
+ * hot path parses each distinct statement once. Never throws: text the parser rejects is
+ * unclassifiable.
+ */
+export class SqlClassifier {
+  readonly #cache: LruCache<ParsedSql>;
+
+  constructor(options: SqlClassifierOptions = {}) {
+    if (!ready) throw new TypeError('create the SqlClassifier with loadSqlClassifier()');
+    this.#cache = new LruCache(options.cacheEntries ?? 10_000, options.cacheChars ?? 16 * 2 ** 20);
+  }
+
+  /**
+   * Classifies `sql`. `prepared` (the session's prepared statements) resolves EXECUTE; classify
+   * at the moment of execution, since a name can be redefined. Pass the result to
+   * `prepared.apply()` once the target has answered.
+   */
+  classify(sql: string, prepared?: PreparedStatements): SqlClassification {
+    let parsed = this.#cache.get(sql);
+    if (parsed === undefined) {
+      parsed = parseText(sql);
+      this.#cache.set(sql, parsed);
+    }
+    return parsed.steps ? resolve(parsed, prepared) : parsed.result;
+  }
+}
+
+function parseText(sql: string): ParsedSql {
+  const steps = analyse(sql, 0);
+  if (steps === undefined) return { result: UNPARSABLE };
+  const result = combine(steps, () => undefined);
+  return steps.some((step) => step.executes.length > 0)
+    ? { result, steps: Object.freeze(steps) }
+    : { result };
+}
+
+/** One StatementFacts per top-level statement; undefined when the text does not parse. */
+function analyse(sql: string, depth: number): StatementFacts[] | undefined {
+  if (sql.trim() === '') return [];
+  let tree: { stmts?: { stmt?: unknown; stmt_location?: number; stmt_len?: number }[] };
+  try {
+    tree = parseSync(sql) as typeof tree;
+  } catch {
+    return undefined;
+  }
+  return (tree.stmts ?? []).map((raw) => {
+    const facts = new StatementFacts();
+    const ctx = contextFor(sql, raw.stmt_location ?? 0, raw.stmt_len ?? 0, depth);
+    walkAst(raw.stmt, facts, ctx, NODE_HANDLERS);
+    if (facts.classes.size === 0) facts.markUnclassifiable();
+    facts.pruneRead();
+    return facts;
+  });
+}
+
+function contextFor(sql: string, location: number, length: number, depth: number): WalkContext {
+  const ctx: WalkContext = {
+    walk: (node, facts) => walkAst(node, facts, ctx, NODE_HANDLERS),
+    // The parser reports byte offsets into the UTF-8 text.
+    statementText: () => {
+      const bytes = Buffer.from(sql, 'utf8');
+      return bytes.subarray(location, length > 0 ? location + length : undefined).toString('utf8');
+    },
+    classifyNested: (text) => {
+      if (depth >= MAX_NESTING) return undefined;
+      const steps = analyse(text, depth + 1);
+      if (!steps) return undefined;
+      const merged = new StatementFacts();
+      for (const step of steps) merged.absorb(step);
+      return merged;
+    },
+  };
+  return ctx;
+}
+
+/** Resolves EXECUTE against the session, in statement order (a text may PREPARE then EXECUTE). */
+function resolve(parsed: ParsedSql, prepared: PreparedStatements | undefined): SqlClassification {
+  return combine(parsed.steps!, (name) => prepared?.get(name));
+}
+
+function combine(
+  steps: readonly StatementFacts[],
+  lookup: (name: string) => SqlClassification | undefined,
+): SqlClassification {
+  const classes = new Set<string>();
+  let whereAbsent = false;
+  let unclassifiable = false;
+  const local = new Map<string, SqlClassification | null>();
+  let droppedAll = false;
+  const prepare: { name: string; classification: SqlClassification }[] = [];
+  const deallocated: string[] = [];
+  for (const step of steps) {
+    for (const name of step.classes) classes.add(name);
+    whereAbsent ||= step.whereAbsent;
+    unclassifiable ||= step.unclassifiable;
+    for (const name of step.executes) {
+      const target = local.has(name) ? local.get(name) : droppedAll ? undefined : lookup(name);
+      if (!target) {
+        unclassifiable = true;
+        classes.add('unclassifiable');
+        continue;
+      }
+      for (const c of target.classes) classes.add(c);
+      whereAbsent ||= target.whereAbsent;
+      unclassifiable ||= target.unclassifiable;
+    }
+    if (step.deallocateAll) {
+      droppedAll = true;
+      local.clear();
+    }
+    for (const name of step.deallocates) {
+      local.set(name, null);
+      deallocated.push(name);
+    }
+    for (const { name, facts } of step.prepares) {
+      const classification = freezeFacts([facts]);
+      local.set(name, classification);
+      prepare.push({ name, classification });
+    }
+  }
+  return Object.freeze({
+    classes: Object.freeze([...classes]),
+    whereAbsent,
+    unclassifiable,
+    statementCount: steps.length,
+    ...(prepare.length > 0 && { prepare: Object.freeze(prepare) }),
+    ...(droppedAll
+      ? { deallocate: 'all' as const }
+      : deallocated.length > 0 && { deallocate: Object.freeze(deallocated) }),
+  });
+}
+
+function freezeFacts(steps: readonly StatementFacts[]): SqlClassification {
+  return combine(steps, () => undefined);
+}
+
+const UNPARSABLE: SqlClassification = Object.freeze({
+  classes: Object.freeze(['unclassifiable']),
+  whereAbsent: false,
+  unclassifiable: true,
+  statementCount: 0,
+});
