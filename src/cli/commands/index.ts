@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { registerConfigCommand } from './config.js';
 import { registerServeCommand } from './serve.js';
+import { registerTokenCommand } from './token.js';
 
 /** Every CLI command registers itself here; one line per command file. */
 export function registerCommands(program: Command): void {
   registerServeCommand(program);
+  registerTokenCommand(program);
   registerConfigCommand(program);
 }
