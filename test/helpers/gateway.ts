@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
@@ -49,6 +49,8 @@ export interface TestGateway extends AsyncDisposable {
   readonly database: string;
   /** The YAML the config was parsed from, for failure messages. */
   readonly configText: string;
+  /** That YAML as a file (for CLI commands that take `-c`). */
+  readonly configFile: string;
   /** A dev-issuer token accepted by this gateway. */
   token(subject: string, claims?: TokenClaims): Promise<string>;
   /** pg client settings for connecting through the gateway as `subject`. */
@@ -89,12 +91,14 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
   };
   options.configure?.(raw);
   const configText = stringify(raw);
+  const configFile = join(dir, 'gatehouse.yaml');
+  await writeFile(configFile, configText);
   const logger = options.logger ?? pino({ level: process.env['GATEHOUSE_TEST_LOG'] ?? 'silent' });
 
   let gateway: RunningGateway;
   let issuer: DevIssuer;
   try {
-    const config = parseConfig(configText, join(dir, 'gatehouse.yaml'));
+    const config = parseConfig(configText, configFile);
     const devConfig = config.identity.issuers.find((i) => i.dev);
     if (!devConfig) throw new TypeError('the test config lost its dev issuer');
     // Loaded first so the key file exists before the gateway reads it: both sign/verify alike.
@@ -120,6 +124,7 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     port,
     database: options.database,
     configText,
+    configFile,
     token,
     async clientConfig(subject, claims) {
       return {

@@ -1,4 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { type ProcessResult, runProcess } from './process.js';
+
+export type { ProcessResult } from './process.js';
 
 /** Where and as whom a libpq client (psql, pgbench) connects. */
 export interface LibpqTarget {
@@ -8,14 +11,6 @@ export interface LibpqTarget {
   database: string;
   /** Passed as PGPASSWORD (a gateway token), never on the command line. */
   password?: string;
-}
-
-/** What a client process printed and how it ended. */
-export interface ProcessResult {
-  stdout: string;
-  stderr: string;
-  code: number | null;
-  signal: NodeJS.Signals | null;
 }
 
 /**
@@ -37,35 +32,6 @@ export function libpqEnv(target: LibpqTarget): NodeJS.ProcessEnv {
 /** `-h … -p … -U … -d …` for psql and pgbench. */
 export function libpqArgs(target: LibpqTarget): string[] {
   return ['-h', target.host, '-p', String(target.port), '-U', target.user, '-d', target.database];
-}
-
-/** Spawns a client with `input` on stdin; `started` sees the child (to signal it). */
-export function runProcess(
-  command: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  input = '',
-  started?: (child: ChildProcess) => void,
-): Promise<ProcessResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', reject);
-    child.on('close', (code, signal) =>
-      resolve({
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-        code,
-        signal,
-      }),
-    );
-    child.stdin.on('error', () => {}); // the client may exit before reading all input
-    child.stdin.end(input);
-    started?.(child);
-  });
 }
 
 /**
@@ -95,7 +61,7 @@ export function psql(
     '-f',
     '-',
   ];
-  return runProcess('psql', args, libpqEnv(target), script, started);
+  return runProcess('psql', args, { env: libpqEnv(target), input: script, started });
 }
 
 /** Runs pgbench with the given arguments against `target`. */
