@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerConfigCommand } from './config.js';
+import { registerPolicyCommand } from './policy.js';
 import { registerServeCommand } from './serve.js';
 import { registerTokenCommand } from './token.js';
 
@@ -8,4 +9,5 @@ export function registerCommands(program: Command): void {
   registerServeCommand(program);
   registerTokenCommand(program);
   registerConfigCommand(program);
+  registerPolicyCommand(program);
 }
