@@ -82,8 +82,7 @@ export class NotificationDispatcher {
         event,
       };
       for (const target of this.#targets) {
-        if (this.#disabled.has(target) || !target.wants(event.type)) continue;
-        this.#enqueue(target, envelope);
+        if (target.wants(event.type)) this.#enqueue(target, envelope);
       }
     } catch (err) {
       this.#logger.error({ err }, 'notification could not be queued');
@@ -97,10 +96,16 @@ export class NotificationDispatcher {
       eventType: envelope.event.type,
       ticketId: envelope.event.ticket?.id,
     };
-    if (this.#closed || this.#pending.size >= this.#maxPending) {
+    const refusal = this.#closed
+      ? 'shutting down'
+      : this.#disabled.has(target)
+        ? 'notifier disabled after 410 Gone'
+        : this.#pending.size >= this.#maxPending
+          ? `${this.#maxPending} deliveries already pending`
+          : undefined;
+    if (refusal) {
       this.#stats.failed++;
-      const why = this.#closed ? 'shutting down' : `${this.#maxPending} deliveries pending`;
-      this.#logger.error({ ...fields, reason: why }, 'notification dropped');
+      this.#logger.error({ ...fields, reason: refusal }, 'notification dropped');
       return;
     }
     let request: RenderedRequest;

@@ -3,6 +3,7 @@ export {
   type DispatcherStats,
   NotificationDispatcher,
 } from './dispatcher.js';
+export { toTicketEvent } from './from-ticket.js';
 export { webhookBody } from './notifier-target.js';
 export { escapeMrkdwn, slackMessage } from './slack-format.js';
 export { parseWebhookSecret, signWebhook, webhookHeaders } from './standard-webhooks.js';

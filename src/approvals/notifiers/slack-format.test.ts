@@ -15,7 +15,7 @@ describe('slackMessage', () => {
     expect(header).toMatchObject({ type: 'header', text: { type: 'plain_text' } });
     expect((header!['text'] as { text: string }).text).toBe('Review requested · prod-db');
     const fields = (section!['fields'] as Array<{ text: string }>).map((f) => f.text);
-    expect(fields).toContain('*Requester*\nCI bot (ci-bot@corp) · agent 🤖 agent');
+    expect(fields).toContain('*Requester*\nCI bot (ci-bot@corp) · 🤖 agent');
     expect(fields).toContain('*Connector*\nprod-db');
     expect(fields).toContain('*Rule*\ndeletes-need-review');
     expect(command).toMatchObject({

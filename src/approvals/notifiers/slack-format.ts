@@ -5,6 +5,7 @@ import {
   outcomeLine,
   requesterBadge,
   requesterLine,
+  requesterName,
   truncate,
 } from './text.js';
 import type { TicketEvent } from './types.js';
@@ -42,7 +43,7 @@ export function slackMessage(event: TicketEvent): Record<string, unknown> {
   const title = eventTitle(event);
   const command = truncate(ticket.command, COMMAND_LIMITS) || '(empty)';
   const fields = [
-    field('Requester', `${requesterLine(event)} ${requesterBadge(ticket.requester.agent)}`),
+    field('Requester', `${requesterName(event)} · ${requesterBadge(ticket.requester.agent)}`),
     field('Connector', ticket.connector),
     field('Rule', ticket.rule ?? '—'),
     field('Classes', ticket.classes.join(', ') || '—'),

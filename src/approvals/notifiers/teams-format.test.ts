@@ -35,8 +35,7 @@ describe('teamsMessage', () => {
     ]);
     const shown = texts(content['body']).join('|');
     expect(shown).toContain('Review requested · prod-db');
-    expect(shown).toContain('CI bot (ci-bot@corp) · agent');
-    expect(shown).toContain('🤖 agent');
+    expect(shown).toContain('CI bot (ci-bot@corp) · |🤖 agent');
     expect(shown).toContain('deletes-need-review');
     expect(shown).toContain('DELETE FROM orders');
   });

@@ -4,7 +4,7 @@ import {
   formatTime,
   outcomeLine,
   requesterBadge,
-  requesterLine,
+  requesterName,
   truncate,
 } from './text.js';
 import type { TicketEvent } from './types.js';
@@ -46,7 +46,7 @@ export function teamsMessage(event: TicketEvent): Record<string, unknown> {
       type: 'RichTextBlock',
       inlines: [
         run('Requester: ', { weight: 'Bolder' }),
-        run(`${clip(requesterLine(event), VALUE_MAX)} `),
+        run(`${clip(requesterName(event), VALUE_MAX)} · `),
         run(requesterBadge(agent), { weight: 'Bolder', color: agent ? 'Warning' : 'Accent' }),
       ],
     },

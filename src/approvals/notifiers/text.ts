@@ -14,11 +14,15 @@ export function eventTitle(event: TicketEvent): string {
   return `${TITLES[event.type] ?? 'Ticket update'} · ${event.ticket.connector}`;
 }
 
+/** `Jane Doe (jane@corp)`, or the subject alone when there is no other name. */
+export function requesterName(event: TicketEvent): string {
+  const { name, subject } = event.ticket.requester;
+  return name && name !== subject ? `${name} (${subject})` : subject;
+}
+
 /** `Jane Doe (jane@corp) · human` or `ci-bot · agent`. */
 export function requesterLine(event: TicketEvent): string {
-  const { name, subject, agent } = event.ticket.requester;
-  const who = name && name !== subject ? `${name} (${subject})` : subject;
-  return `${who} · ${agent ? 'agent' : 'human'}`;
+  return `${requesterName(event)} · ${event.ticket.requester.agent ? 'agent' : 'human'}`;
 }
 
 /** The requester kind with an emoji, for chat surfaces. */
