@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { connectorWith } from './testing.js';
+import { policyIssues } from './validate.js';
+
+describe('policyIssues', () => {
+  it('accepts the SPEC example rules', () => {
+    const connector = connectorWith([
+      { name: 'a', when: { statement: ['drop_database'] }, action: 'deny' },
+      {
+        name: 'b',
+        when: { statement: ['drop_table', 'truncate', 'alter_role', 'grant', 'revoke'] },
+        action: 'review',
+      },
+      {
+        name: 'c',
+        when: { statement: ['delete', 'update'], where: 'absent', agent: true },
+        action: 'review',
+      },
+      {
+        name: 'd',
+        when: { database: 'app', time: { days: ['sat', 'sun'], tz: 'Europe/Paris' } },
+        action: 'deny',
+      },
+    ]);
+    expect(policyIssues(connector)).toEqual([]);
+  });
+
+  it('names unknown classes, foreign conditions and bad windows by key path', () => {
+    const connector = connectorWith([
+      { name: 'typo', when: { statement: ['drop_tables', 'read'] }, action: 'deny' },
+      { name: 'k8s', when: { verb: 'delete', shell: true }, action: 'deny' },
+      {
+        name: 'time',
+        when: { time: [{ days: ['mon'] }, { from: '07:00', tz: 'Nowhere/City' }] },
+        action: 'deny',
+      },
+    ]);
+    expect(policyIssues(connector)).toEqual([
+      {
+        path: ['rules', 0, 'when', 'statement', 0],
+        message: 'unknown statement class "drop_tables"',
+      },
+      { path: ['rules', 1, 'when', 'verb'], message: 'verb does not apply to postgres connectors' },
+      {
+        path: ['rules', 1, 'when', 'shell'],
+        message: 'shell does not apply to postgres connectors',
+      },
+      {
+        path: ['rules', 2, 'when', 'time', 1],
+        message: 'time.tz "Nowhere/City" is not an IANA time zone',
+      },
+    ]);
+  });
+
+  it('accepts kubernetes conditions on a kubernetes connector', () => {
+    const connector = connectorWith(
+      [
+        {
+          name: 'k',
+          when: { verb: 'delete', namespace: 'prod', privileged: true },
+          action: 'review',
+        },
+      ],
+      { type: 'kubernetes' },
+    );
+    expect(policyIssues(connector)).toEqual([]);
+  });
+});
