@@ -1,0 +1,40 @@
+import type { Migration, MigrationProvider } from 'kysely/migration';
+import { sessionsAndCommands } from './0001-sessions-and-commands.js';
+
+export type StoreDialect = 'sqlite' | 'postgres';
+
+/** Column types that differ between the dialects, for migrations to use. */
+export interface MigrationContext {
+  dialect: StoreDialect;
+  types: {
+    /** `boolean` in PostgreSQL, stored as 0/1 in SQLite. */
+    boolean: 'boolean';
+    /** JSON kept as text in both dialects (see database.ts). */
+    json: 'text';
+  };
+}
+
+export type GatehouseMigration = (context: MigrationContext) => Migration;
+
+/**
+ * Every schema change, in order. APPEND-ONLY: never edit, rename, reorder or remove a
+ * migration that has been committed; add a new file `NNNN-what.ts` and one line at the end.
+ * Names sort lexically, so keep the four-digit prefix.
+ */
+export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: GatehouseMigration]> = [
+  ['0001_sessions_and_commands', sessionsAndCommands],
+];
+
+/** The list above as a Kysely migration provider for one dialect. */
+export function migrationProvider(dialect: StoreDialect): MigrationProvider {
+  const context: MigrationContext = { dialect, types: { boolean: 'boolean', json: 'text' } };
+  const names = MIGRATIONS.map(([name]) => name);
+  const sorted = [...names].sort();
+  if (names.some((name, i) => name !== sorted[i]) || new Set(names).size !== names.length) {
+    throw new TypeError('store migrations must have unique names in ascending order');
+  }
+  return {
+    getMigrations: async () =>
+      Object.fromEntries(MIGRATIONS.map(([name, migration]) => [name, migration(context)])),
+  };
+}

@@ -1,0 +1,107 @@
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Migrator } from 'kysely/migration';
+import { type Logger, pino } from 'pino';
+import { GatehouseError } from '../core/errors.js';
+import type { Database } from './database.js';
+import { migrationProvider, type StoreDialect } from './migrations/index.js';
+import { createPostgresPool, type PostgresOptions } from './postgres-pool.js';
+import type { SessionQuery, SessionWithCommands, StoredSession } from './records.js';
+import { getSession, listSessions } from './session-queries.js';
+import { NodeSqliteDatabase, type SqliteOptions } from './sqlite-database.js';
+import { parseStoreUrl, redactStoreUrl } from './store-url.js';
+
+export interface StoreOptions extends SqliteOptions, PostgresOptions {
+  logger?: Logger;
+}
+
+/** The audit store: one Kysely handle over SQLite (embedded) or PostgreSQL (shared by replicas). */
+export interface Store {
+  readonly db: Kysely<Database>;
+  readonly dialect: StoreDialect;
+  /** Resolves when the store answers a query; rejects otherwise. */
+  ping(): Promise<void>;
+  /** Closes every connection. Idempotent. */
+  close(): Promise<void>;
+  listSessions(query?: SessionQuery): Promise<StoredSession[]>;
+  getSession(id: string): Promise<SessionWithCommands | undefined>;
+}
+
+/**
+ * Opens the store named by `url` (`sqlite:PATH` or `postgres://…`) and brings its schema up to
+ * date (migrations are append-only and run under Kysely's migration lock, so replicas starting
+ * together are safe). Throws `store_unavailable` when the store cannot be reached or migrated,
+ * `TypeError` for an unsupported URL. The URL's password never appears in errors or logs.
+ */
+export async function openStore(url: string, options: StoreOptions = {}): Promise<Store> {
+  const location = parseStoreUrl(url);
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const described = redactStoreUrl(url);
+  let db: Kysely<Database>;
+  try {
+    db =
+      location.dialect === 'sqlite'
+        ? new Kysely<Database>({
+            dialect: new SqliteDialect({
+              database: new NodeSqliteDatabase(location.path, options),
+            }),
+          })
+        : new Kysely<Database>({
+            dialect: new PostgresDialect({
+              pool: createPostgresPool(location.url, logger, options),
+            }),
+          });
+  } catch (err) {
+    throw unavailable(`cannot open store ${described}`, err);
+  }
+  try {
+    const migrator = new Migrator({
+      db,
+      provider: migrationProvider(location.dialect),
+      migrationTableName: 'gatehouse_migration',
+      migrationLockTableName: 'gatehouse_migration_lock',
+    });
+    const { error, results = [] } = await migrator.migrateToLatest();
+    if (error) throw error;
+    for (const result of results) {
+      logger.info({ migration: result.migrationName, status: result.status }, 'store migration');
+    }
+  } catch (err) {
+    await db.destroy().catch(() => undefined);
+    throw unavailable(`cannot open store ${described}`, err);
+  }
+  logger.info({ store: described, dialect: location.dialect }, 'store open');
+  return new KyselyStore(db, location.dialect);
+}
+
+class KyselyStore implements Store {
+  readonly db: Kysely<Database>;
+  readonly dialect: StoreDialect;
+  #closing: Promise<void> | undefined;
+
+  constructor(db: Kysely<Database>, dialect: StoreDialect) {
+    this.db = db;
+    this.dialect = dialect;
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.db.destroy();
+    return this.#closing;
+  }
+
+  listSessions(query?: SessionQuery): Promise<StoredSession[]> {
+    return listSessions(this.db, query);
+  }
+
+  getSession(id: string): Promise<SessionWithCommands | undefined> {
+    return getSession(this.db, id);
+  }
+}
+
+function unavailable(message: string, cause: unknown): GatehouseError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new GatehouseError('store_unavailable', `${message}: ${reason}`, {}, { cause });
+}
