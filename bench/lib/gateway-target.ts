@@ -1,0 +1,88 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { type TargetFactory, TargetUnavailable } from './targets.js';
+
+const SUBJECT = 'bench';
+
+/**
+ * Gatehouse in this process: the real composition root, a dev issuer and a SQLite store in a
+ * temp dir, one postgres connector on a free loopback port forwarding to the upstream. pgbench
+ * sends a freshly minted dev token as its password. The scenario may adjust the config.
+ */
+export const gatewayTarget: TargetFactory = async (upstream, scenario) => {
+  // Loaded lazily so the baselines still run when the gateway cannot be loaded.
+  let modules: Awaited<ReturnType<typeof loadGateway>>;
+  try {
+    modules = await loadGateway();
+  } catch (err) {
+    throw new TargetUnavailable(`the gateway could not be loaded: ${(err as Error).message}`);
+  }
+  const { parseConfig, DevIssuer, startGateway, pino } = modules;
+  const dir = await mkdtemp(join(tmpdir(), 'gatehouse-bench-gateway-'));
+  const raw: Record<string, unknown> = {
+    server: { api: { listen: '127.0.0.1:0' } },
+    store: { url: `sqlite:${join(dir, 'gatehouse.db')}` },
+    identity: { issuers: [{ name: 'dev', dev: true, key_file: join(dir, 'dev-issuer-key.json') }] },
+    connectors: [
+      {
+        name: 'bench',
+        type: 'postgres',
+        listen: '127.0.0.1:0',
+        target: {
+          host: upstream.host,
+          port: upstream.port,
+          database: upstream.database,
+          user: upstream.user,
+        },
+        access: { groups: ['bench'] },
+        default: 'allow',
+      },
+    ],
+  };
+  scenario.configureGateway?.(raw);
+  try {
+    const config = parseConfig(stringify(raw), join(dir, 'gatehouse.yaml'));
+    const devConfig = config.identity.issuers.find((issuer) => issuer.dev)!;
+    const issuer = await DevIssuer.load(devConfig);
+    const logger = pino(
+      { level: process.env['GATEHOUSE_LOG_LEVEL'] ?? 'warn' },
+      pino.destination(2),
+    );
+    const gateway = await startGateway(config, { logger, drainMs: 1000 });
+    const { host, port } = gateway.connectors[0]!.address();
+    const password = await issuer.mint(SUBJECT, {
+      groups: ['bench'],
+      agent: true,
+      ttlSeconds: 24 * 3600,
+    });
+    return {
+      endpoint: {
+        label: 'gateway',
+        host,
+        port,
+        user: SUBJECT,
+        database: upstream.database,
+        password,
+      },
+      close: async () => {
+        await gateway.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+};
+
+async function loadGateway() {
+  const [{ parseConfig }, { DevIssuer }, { startGateway }, { pino }] = await Promise.all([
+    import('../../src/config/load.js'),
+    import('../../src/identity/index.js'),
+    import('../../src/server/gateway.js'),
+    import('pino'),
+  ]);
+  return { parseConfig, DevIssuer, startGateway, pino };
+}
