@@ -49,4 +49,4 @@ export class StatementFacts {
   }
 }
 
-const READ_COMPATIBLE = new Set(['read', 'explain', 'execute']);
+const READ_COMPATIBLE = new Set(['read', 'explain', 'execute', 'copy_to']);

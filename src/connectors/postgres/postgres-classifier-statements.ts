@@ -234,7 +234,7 @@ export const NODE_HANDLERS: Readonly<Record<string, NodeHandler>> = {
     return true;
   },
   AlterDefaultPrivilegesStmt: (fields, facts) => {
-    const action = (fields['action'] as { GrantStmt?: AstObject } | undefined)?.GrantStmt;
+    const action = fields['action'] as AstObject | undefined;
     facts.add(action?.['is_grant'] ? 'grant' : 'revoke', 'alter', 'ddl', 'write');
     return false;
   },
