@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerConfigCommand } from './config.js';
+import { registerDemoCommand } from './demo.js';
 import { registerPolicyCommand } from './policy.js';
 import { registerServeCommand } from './serve.js';
 import { registerTokenCommand } from './token.js';
@@ -10,4 +11,5 @@ export function registerCommands(program: Command): void {
   registerTokenCommand(program);
   registerConfigCommand(program);
   registerPolicyCommand(program);
+  registerDemoCommand(program);
 }
