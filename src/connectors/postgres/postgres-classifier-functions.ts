@@ -1,4 +1,5 @@
 import type { StatementFacts } from './postgres-classifier-facts.js';
+import { classifySetting } from './postgres-classifier-settings.js';
 
 type AstObject = Record<string, unknown>;
 
@@ -100,17 +101,22 @@ const CLASSES_BY_FUNCTION = new Map<string, readonly string[]>([
 ]);
 
 const DYNAMIC = new Set(['execute_dynamic']);
-const ROLE_SETTINGS = new Set(['role', 'session_authorization']);
 
 /** Adds the classes of a `FuncCall` node when it names a function that is not a plain read. */
 export function classifyFunctionCall(call: AstObject, facts: StatementFacts): void {
   const name = lastName(call['funcname']);
   if (name === undefined) return;
   if (name === 'set_config') {
-    facts.add('set');
-    // set_config('role', …) is SET ROLE; a setting name we cannot read might be too.
-    const setting = constantString((call['args'] as unknown[] | undefined)?.[0]);
-    if (setting === undefined || ROLE_SETTINGS.has(setting.toLowerCase())) facts.add('admin');
+    const args = Array.isArray(call['args']) ? call['args'] : [];
+    const setting = constantString(args[0]);
+    const value = constantString(args[1]);
+    if (setting === undefined) {
+      // A setting chosen at run time could be any of them, role and encoding included.
+      facts.add('set', 'admin');
+      facts.markUnclassifiable();
+      return;
+    }
+    classifySetting(setting, value ?? { unknown: true }, facts);
     return;
   }
   const classes = CLASSES_BY_FUNCTION.get(name);

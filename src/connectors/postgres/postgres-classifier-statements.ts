@@ -1,6 +1,7 @@
 import { StatementFacts } from './postgres-classifier-facts.js';
 import { classifyFunctionCall } from './postgres-classifier-functions.js';
 import { inspectDoBlock, inspectFunctionDefinition } from './postgres-classifier-routines.js';
+import { classifySetting, type SettingValue } from './postgres-classifier-settings.js';
 import type { AstObject, NodeHandler } from './postgres-classifier-walk.js';
 
 /** Adds fixed classes and walks every field (nested statements and function calls). */
@@ -204,9 +205,7 @@ export const NODE_HANDLERS: Readonly<Record<string, NodeHandler>> = {
   TransactionStmt: mark('transaction'),
   ConstraintsSetStmt: mark('transaction'),
   VariableSetStmt: (fields, facts) => {
-    facts.add('set');
-    const name = String(fields['name'] ?? '').toLowerCase();
-    if (name === 'role' || name === 'session_authorization') facts.add('admin');
+    classifySetting(String(fields['name'] ?? ''), settingValue(fields), facts);
     return true;
   },
   VariableShowStmt: mark('read'),
@@ -287,6 +286,28 @@ function isFalse(arg: unknown): boolean {
   if (node.Integer) return (node.Integer.ival ?? 0) === 0;
   if (node.Boolean) return node.Boolean.boolval !== true;
   return false;
+}
+
+function settingValue(fields: AstObject): SettingValue {
+  const kind = fields['kind'];
+  if (kind === 'VAR_RESET' || kind === 'VAR_SET_DEFAULT' || kind === 'VAR_RESET_ALL') {
+    return { reset: true };
+  }
+  const args = asArray(fields['args']);
+  if (kind !== 'VAR_SET_VALUE' || args.length !== 1) return { unknown: true };
+  return constantText(args[0]) ?? { unknown: true };
+}
+
+/** The text of a string or integer constant node, as PostgreSQL would read it as a setting. */
+function constantText(node: unknown): string | undefined {
+  const constant = (node as { A_Const?: AstObject } | undefined)?.A_Const;
+  if (!constant) return undefined;
+  const text = (constant['sval'] as { sval?: string } | undefined)?.sval;
+  if (text !== undefined) return text;
+  if (constant['ival'] !== undefined) {
+    return String((constant['ival'] as { ival?: number }).ival ?? 0);
+  }
+  return undefined;
 }
 
 function asArray(value: unknown): unknown[] {
