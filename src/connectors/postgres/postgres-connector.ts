@@ -1,0 +1,267 @@
+/**
+ * The PostgreSQL connector: listener, TLS, and the path from a new connection to a relaying
+ * session (handshake → token → access → target login → gate session).
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import { type ConnectorConfig, isLoopback } from '../../config/schema.js';
+import type { Connector, ConnectorDeps } from '../../core/connector.js';
+import { GatehouseError, isGatehouseError } from '../../core/errors.js';
+import { type GateSession, mayConnect } from '../../core/gate.js';
+import { CancelRegistry } from './cancel-registry.js';
+import { loadSqlClassifier, type SqlClassifier } from './postgres-classifier.js';
+import { clientHandshake } from './postgres-handshake.js';
+import type { ResponseTransform } from './postgres-relay.js';
+import { PostgresSession } from './postgres-session.js';
+import { splitStartupParams } from './postgres-startup-params.js';
+import { cancelOnTarget, connectTarget, type TargetConnection } from './postgres-target.js';
+import { authenticationOk, backendKeyData, readyForQuery } from './protocol/backend.js';
+import {
+  errorMessage,
+  gatehouseErrorFields,
+  PgError,
+  type PgErrorFields,
+} from './protocol/errors.js';
+import { FrameError } from './protocol/frame-reader.js';
+import { SocketClosedError } from './socket-frames.js';
+
+export interface PostgresConnectorOptions {
+  /** Defaults to the libpg-query classifier. */
+  loadClassifier?: () => Promise<SqlClassifier>;
+  /** Per-session response rewriting (masking); undefined means responses pass untouched. */
+  responseTransform?: (session: GateSession) => ResponseTransform | undefined;
+  /** Time a client has from connecting to sending its token (default 30 s). */
+  startupTimeoutMs?: number;
+}
+
+/** Client messages larger than this end the connection unless `max_message_bytes` says otherwise. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+export function createPostgresConnector(
+  deps: ConnectorDeps,
+  options: PostgresConnectorOptions = {},
+): Connector {
+  return new PostgresConnector(deps, options);
+}
+
+class PostgresConnector implements Connector {
+  readonly name: string;
+  readonly type = 'postgres' as const;
+  readonly #deps: ConnectorDeps;
+  readonly #options: PostgresConnectorOptions;
+  readonly #sessions = new Set<PostgresSession>();
+  readonly #handshaking = new Set<Socket>();
+  readonly #cancels = new CancelRegistry();
+  #server: Server | undefined;
+  #classifier: SqlClassifier | undefined;
+  #secureContext: SecureContext | undefined;
+
+  constructor(deps: ConnectorDeps, options: PostgresConnectorOptions) {
+    if (!deps.config.target.user) {
+      throw new TypeError(`connector "${deps.config.name}": target.user is required for postgres`);
+    }
+    this.name = deps.config.name;
+    this.#deps = deps;
+    this.#options = options;
+  }
+
+  async start(): Promise<void> {
+    if (this.#server) throw new TypeError(`connector "${this.name}" is already started`);
+    this.#classifier = await (this.#options.loadClassifier ?? loadSqlClassifier)();
+    const { tls, config, logger } = this.#deps;
+    if (tls) this.#secureContext = createSecureContext({ cert: tls.cert, key: tls.key });
+    if (!tls && !isLoopback(config.listen.host)) {
+      logger.warn('listener is not on loopback and has no TLS: every client will be refused');
+    }
+    const server = createServer({ noDelay: true }, (socket) => void this.#accept(socket));
+    this.#server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.listen.port, config.listen.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err) => logger.error({ err }, 'listener error'));
+  }
+
+  address(): { host: string; port: number } {
+    const address = this.#server?.address();
+    if (!address || typeof address === 'string') throw new TypeError('connector is not listening');
+    return { host: address.address, port: address.port };
+  }
+
+  sessionCount(): number {
+    return this.#sessions.size;
+  }
+
+  async stop(drainMs = 10_000): Promise<void> {
+    const server = this.#server;
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const socket of this.#handshaking) socket.destroy();
+    const ended = Promise.all([...this.#sessions].map((session) => session.closed));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([ended, new Promise((resolve) => (timer = setTimeout(resolve, drainMs)))]);
+    clearTimeout(timer);
+    const shutdown: PgErrorFields = {
+      severity: 'FATAL',
+      code: '57P01',
+      message: 'terminating connection due to administrator command',
+    };
+    for (const session of this.#sessions) session.terminate(shutdown);
+    await ended;
+    await closed;
+  }
+
+  async #accept(socket: Socket): Promise<void> {
+    const { config, logger } = this.#deps;
+    this.#handshaking.add(socket);
+    socket.on('error', (err) => logger.debug({ err }, 'client socket error during startup'));
+    let current = socket;
+    let target: TargetConnection | undefined;
+    try {
+      const deadline = AbortSignal.timeout(this.#options.startupTimeoutMs ?? 30_000);
+      const handshake = await clientHandshake(socket, {
+        secureContext: this.#secureContext,
+        plaintextAllowed: isLoopback(config.listen.host),
+        deadline,
+      });
+      if (handshake.kind === 'cancel') {
+        socket.destroy();
+        await this.#cancel(handshake.pid, handshake.secret);
+        return;
+      }
+      current = handshake.socket;
+      const identity = await this.#deps.authenticator.authenticate(handshake.token);
+      const live = this.#deps.gate.connectorConfig(this.name);
+      if (!mayConnect(live, identity)) {
+        throw new GatehouseError(
+          'access_denied',
+          `${identity.subject} may not use connector "${this.name}"`,
+        );
+      }
+      const database = resolveDatabase(live, handshake.params);
+      const { forwarded, dropped } = splitStartupParams(handshake.params);
+      target = await connectTarget({
+        host: live.target.host,
+        port: live.target.port,
+        user: live.target.user!,
+        database,
+        password: live.target.password && this.#deps.secret(live.target.password),
+        tls: live.target.tls,
+        params: forwarded,
+      });
+      const client = {
+        address: socket.remoteAddress ?? '',
+        port: socket.remotePort,
+        tls: handshake.tls,
+      };
+      const gateSession = await this.#deps.gate.openSession(
+        this.name,
+        'postgres',
+        identity,
+        client,
+        {
+          database,
+        },
+      );
+      const connected = target;
+      const key = this.#cancels.issue({
+        cancel: () => cancelOnTarget(live.target, connected.pid, connected.secret),
+      });
+      const greeting = [authenticationOk(), ...target.parameterStatus];
+      if (dropped.length > 0) {
+        greeting.push(
+          errorMessage(
+            {
+              severity: 'WARNING',
+              code: '01000',
+              message: `gatehouse: startup parameters not forwarded to the target: ${dropped.join(', ')}`,
+              hint: 'use SET statements instead',
+            },
+            'N',
+          ),
+        );
+      }
+      greeting.push(backendKeyData(key.pid, key.secret), readyForQuery('I'));
+      current.write(Buffer.concat(greeting));
+      handshake.frames.detach();
+      const reader = handshake.frames.reader;
+      reader.maxLength = config.max_message_bytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+      const session: PostgresSession = new PostgresSession({
+        client: current,
+        clientReader: reader,
+        target,
+        gate: gateSession,
+        classifier: this.#classifier!,
+        commandTarget: Object.freeze({ database }),
+        logger: logger.child({ session: gateSession.id }),
+        transform: this.#options.responseTransform?.(gateSession),
+        onClose: () => {
+          key.release();
+          this.#sessions.delete(session);
+        },
+      });
+      this.#handshaking.delete(socket);
+      this.#sessions.add(session);
+      session.start();
+    } catch (err) {
+      this.#handshaking.delete(socket);
+      target?.socket.destroy();
+      this.#refuse(current, err);
+    }
+  }
+
+  async #cancel(pid: number, secret: Buffer): Promise<void> {
+    const target = this.#cancels.lookup(pid, secret);
+    if (!target) {
+      this.#deps.logger.info({ pid }, 'cancel request with an unknown key ignored');
+      return;
+    }
+    await target.cancel().catch((err) => this.#deps.logger.warn({ err }, 'cancel request failed'));
+  }
+
+  /** Ends a connection that did not make it to a session, with a FATAL error when one applies. */
+  #refuse(socket: Socket, err: unknown): void {
+    const logger = this.#deps.logger;
+    let fields: PgErrorFields | undefined;
+    if (isGatehouseError(err)) fields = gatehouseErrorFields(err, 'FATAL');
+    else if (err instanceof PgError) fields = err.fields;
+    else if (err instanceof FrameError || err instanceof RangeError) {
+      fields = {
+        severity: 'FATAL',
+        code: '08P01',
+        message: `gatehouse: invalid startup packet: ${err.message}`,
+      };
+    } else if (err instanceof Error && err.name === 'TimeoutError') {
+      fields = { severity: 'FATAL', code: '08P01', message: 'gatehouse: startup timed out' };
+    } else if (!(err instanceof SocketClosedError)) {
+      logger.error({ err }, 'connection setup failed');
+      fields = { severity: 'FATAL', code: 'XX000', message: 'gatehouse: internal gateway error' };
+    }
+    if (fields) logger.info({ code: fields.code, reason: fields.message }, 'connection refused');
+    if (socket.destroyed) return;
+    if (fields) socket.end(errorMessage(fields));
+    else socket.end();
+    setTimeout(() => socket.destroy(), 2_000).unref();
+  }
+}
+
+/**
+ * The database a session opens: the configured one. A client may name it explicitly, or name
+ * nothing (libpq then sends its user name); any other name is refused. Without a configured
+ * database, the client's choice is used.
+ */
+function resolveDatabase(config: ConnectorConfig, params: ReadonlyMap<string, string>): string {
+  const configured = config.target.database;
+  const asked = params.get('database');
+  if (!configured) return asked || config.target.user!;
+  if (!asked || asked === configured || asked === params.get('user')) return configured;
+  throw new PgError({
+    severity: 'FATAL',
+    code: '3D000',
+    message: `gatehouse: database "${asked}" is not available through connector "${config.name}"`,
+    hint: `connect to database "${configured}"`,
+  });
+}

@@ -1,0 +1,270 @@
+/**
+ * Client messages after startup: every Query and Execute goes through the gate, in order;
+ * everything else is tracked just enough to know what an Execute will run.
+ * https://www.postgresql.org/docs/current/protocol-flow.html
+ */
+import type { Logger } from 'pino';
+import { GatehouseError, toGatehouseError } from '../../core/errors.js';
+import type { GateSession, Permit } from '../../core/gate.js';
+import type { PreparedStatements, SqlClassifier } from './postgres-classifier.js';
+import { sqlCommand, unknownPortalCommand } from './postgres-command.js';
+import type { Lookup, NameTable } from './postgres-names.js';
+import type { Pending, Portal, Statement } from './postgres-pending.js';
+import type { ResponseRelay } from './postgres-relay.js';
+import { readyForQuery } from './protocol/backend.js';
+import type { OutputBatch } from './protocol/batch.js';
+import { errorMessage, gatehouseErrorFields } from './protocol/errors.js';
+import { readBind, readExecute, readParse, readQuery, readTargeted } from './protocol/extended.js';
+import type { FrameReader } from './protocol/frame-reader.js';
+import * as fe from './protocol/frontend.js';
+
+/** What the message handler needs from its session. */
+export interface MessageContext {
+  gate: GateSession;
+  classifier: SqlClassifier;
+  prepared: PreparedStatements;
+  statements: NameTable<Statement>;
+  portals: NameTable<Portal>;
+  relay: ResponseRelay;
+  /** Messages waiting to be written to the target. */
+  toTarget: OutputBatch;
+  /** Writes what is batched for the target now. */
+  flushTarget(): void;
+  /** Writes gateway-made responses straight to the client (nothing may be outstanding). */
+  writeClient(bytes: Buffer): void;
+  /** The client sent Terminate. */
+  terminate(): void;
+  target: Readonly<Record<string, string>>;
+  logger: Logger;
+}
+
+/** A statement no client can run: the target answers with an error (34000) and no effect. */
+const FAILING_QUERY = 'CLOSE "\u0001gatehouse refused"';
+
+/** Messages the target skips after an error until Sync; the gateway drops them likewise. */
+const SKIPPED_UNTIL_SYNC = new Set([0x50, 0x42, 0x44, 0x45, 0x43, 0x51, 0x46]);
+
+export class ClientMessages {
+  readonly #ctx: MessageContext;
+  /** Number of Syncs forwarded: identifies the pipeline segment a message belongs to. */
+  #segment = 0;
+  /** After the gateway refused an Execute, drop messages until Sync, as the target would. */
+  #skipUntilSync = false;
+  /** The target batch holds a Query or Execute, so it must go out before waiting on the gate. */
+  #batchHasCommand = false;
+
+  constructor(ctx: MessageContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Handles the reader's current frame; returns a promise only when it must wait. */
+  handle(r: FrameReader): Promise<void> | undefined {
+    const type = r.type;
+    if (this.#skipUntilSync && SKIPPED_UNTIL_SYNC.has(type)) return undefined;
+    switch (type) {
+      case 0x51: // Q Query
+        return this.#query(r);
+      case 0x50: // P Parse
+        return this.#parse(r);
+      case 0x42: // B Bind
+        return this.#bind(r);
+      case 0x45: // E Execute
+        return this.#execute(r);
+      case 0x44: // D Describe
+        readTargeted(r.body());
+        return this.#forward(r, { kind: 'describe' });
+      case 0x43: // C Close
+        return this.#close(r);
+      case 0x53: // S Sync
+        this.#skipUntilSync = false;
+        this.#forward(r, { kind: 'sync' });
+        this.#segment++;
+        return undefined;
+      case 0x48: // H Flush
+      case 0x64: // d CopyData
+      case 0x63: // c CopyDone
+      case 0x66: // f CopyFail
+        return this.#forward(r);
+      case 0x58: // X Terminate
+        this.#ctx.terminate();
+        return undefined;
+      case 0x46: // F FunctionCall: runs any function by OID, unseen by the classifier
+        this.#refuse(
+          new GatehouseError('policy_denied', 'the function call protocol is not supported', {
+            hint: 'call the function with SELECT instead',
+          }),
+          true,
+        );
+        return undefined;
+      default:
+        throw new GatehouseError(
+          'protocol_violation',
+          `invalid frontend message type ${type} ("${String.fromCharCode(type)}")`,
+        );
+    }
+  }
+
+  /** Called once the target batch was written. */
+  flushed(): void {
+    this.#batchHasCommand = false;
+  }
+
+  #forward(r: FrameReader, pending?: Pending): undefined {
+    this.#ctx.toTarget.addRange(r.buf, r.start, r.end);
+    if (pending) this.#ctx.relay.expect(pending);
+    return undefined;
+  }
+
+  async #query(r: FrameReader): Promise<void> {
+    const { buf, start, end } = r;
+    const sql = readQuery(r.body());
+    const ctx = this.#ctx;
+    const classification = ctx.classifier.classify(sql, ctx.prepared);
+    const permit = await this.#check(sqlCommand(sql, classification, ctx.target), true);
+    if (!permit) return;
+    const modified = permit.text !== sql;
+    if (modified) ctx.toTarget.add(fe.query(permit.text));
+    else ctx.toTarget.addRange(buf, start, end);
+    this.#batchHasCommand = true;
+    ctx.relay.expect({
+      kind: 'query',
+      permit,
+      classification: modified
+        ? ctx.classifier.classify(permit.text, ctx.prepared)
+        : classification,
+      sql: permit.text,
+      ...this.#dropUnnamed(),
+    });
+  }
+
+  /** A simple Query also destroys the unnamed statement and portal. */
+  #dropUnnamed(): Pick<Pending, 'statementOp' | 'portalOp'> {
+    const { statements, portals } = this.#ctx;
+    return {
+      ...(statements.known('') && { statementOp: statements.stage('', undefined, this.#segment) }),
+      ...(portals.known('') && { portalOp: portals.stage('', undefined, this.#segment) }),
+    };
+  }
+
+  #parse(r: FrameReader): undefined {
+    const { statement, sql } = readParse(r.body());
+    const ctx = this.#ctx;
+    const classification = ctx.classifier.classify(sql, ctx.prepared);
+    const statementOp = ctx.statements.stage(statement, { sql, classification }, this.#segment);
+    return this.#forward(r, { kind: 'parse', statementOp });
+  }
+
+  #bind(r: FrameReader): Promise<void> | undefined {
+    const bind = readBind(r.body());
+    const lookup = this.#ctx.statements.lookup(bind.statement, this.#segment);
+    const stage = (statement: Statement | undefined) => {
+      const portal: Portal = { statement, statementName: bind.statement, params: bind.params };
+      const portalOp = this.#ctx.portals.stage(bind.portal, portal, this.#segment);
+      this.#ctx.relay.expect({ kind: 'bind', portalOp });
+    };
+    if (lookup.ready) {
+      this.#ctx.toTarget.addRange(r.buf, r.start, r.end);
+      stage(lookup.value);
+      return undefined;
+    }
+    const { buf, start, end } = r;
+    return this.#settled(() => this.#ctx.statements.lookup(bind.statement, this.#segment)).then(
+      (statement) => {
+        this.#ctx.toTarget.addRange(buf, start, end);
+        stage(statement);
+      },
+    );
+  }
+
+  async #execute(r: FrameReader): Promise<void> {
+    const { buf, start, end } = r;
+    const { portal } = readExecute(r.body());
+    const ctx = this.#ctx;
+    const lookup = ctx.portals.lookup(portal, this.#segment);
+    const found = lookup.ready
+      ? lookup.value
+      : await this.#settled(() => ctx.portals.lookup(portal, this.#segment));
+    const statement = found?.statement;
+    const classification = statement && ctx.classifier.classify(statement.sql, ctx.prepared);
+    const command = classification
+      ? sqlCommand(statement.sql, classification, ctx.target, found.params)
+      : unknownPortalCommand(portal, ctx.target);
+    const permit = await this.#check(command, false);
+    if (!permit) return;
+    if (permit.text !== command.text) {
+      const error = new GatehouseError(
+        'policy_denied',
+        'the reviewer modified this command; modified commands run only through the simple query protocol',
+      );
+      ctx.gate.complete(permit, { error: { code: '42501', message: error.message } });
+      this.#refuse(error, false);
+      return;
+    }
+    ctx.toTarget.addRange(buf, start, end);
+    this.#batchHasCommand = true;
+    ctx.relay.expect({ kind: 'execute', permit, classification, sql: statement?.sql });
+  }
+
+  #close(r: FrameReader): undefined {
+    const { kind, name } = readTargeted(r.body());
+    const ctx = this.#ctx;
+    if (kind === 'S') {
+      const statementOp = ctx.statements.stage(name, undefined, this.#segment);
+      return this.#forward(r, { kind: 'close', statementOp });
+    }
+    const portalOp = ctx.portals.stage(name, undefined, this.#segment);
+    return this.#forward(r, { kind: 'close', portalOp });
+  }
+
+  /** Waits until an older segment's Parse/Bind/Close was answered, then looks the name up again. */
+  async #settled<V>(lookup: () => Lookup<V>): Promise<V | undefined> {
+    this.#ctx.flushTarget();
+    for (;;) {
+      const result = lookup();
+      if (result.ready) return result.value;
+      await result.wait;
+    }
+  }
+
+  /** Asks the gate; on refusal answers the client as PostgreSQL would and returns undefined. */
+  async #check(
+    command: Parameters<GateSession['check']>[0],
+    simple: boolean,
+  ): Promise<Permit | undefined> {
+    // Commands already batched must not wait for this one's decision (which may take a review).
+    if (this.#batchHasCommand) this.#ctx.flushTarget();
+    try {
+      return await this.#ctx.gate.check(command);
+    } catch (err) {
+      this.#refuse(err, simple);
+      return undefined;
+    }
+  }
+
+  /**
+   * Sends the gateway's error where the target's answer to the refused message would have been.
+   * Unless the answer can be given right away (simple query, nothing outstanding, no transaction),
+   * the target is sent a statement that fails without effect and its error is swapped for ours:
+   * that keeps responses in order and makes an open transaction fail on the target as well, so a
+   * later COMMIT cannot commit what the client was told had failed.
+   */
+  #refuse(err: unknown, simple: boolean): void {
+    const ctx = this.#ctx;
+    const error = toGatehouseError(err);
+    if (error.code === 'internal') ctx.logger.error({ err }, 'gate check failed');
+    const refusal = errorMessage(gatehouseErrorFields(error));
+    if (simple) {
+      if (ctx.relay.outstanding === 0 && ctx.relay.txStatus === 0x49) {
+        ctx.writeClient(Buffer.concat([refusal, readyForQuery('I')]));
+        return;
+      }
+      ctx.toTarget.add(fe.query(FAILING_QUERY));
+      ctx.relay.expect({ kind: 'query', refusal, ...this.#dropUnnamed() });
+    } else {
+      ctx.toTarget.add(fe.executeMissingPortal());
+      ctx.relay.expect({ kind: 'execute', refusal });
+      this.#skipUntilSync = true;
+    }
+    this.#batchHasCommand = true;
+  }
+}

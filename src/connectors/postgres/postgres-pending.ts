@@ -1,0 +1,47 @@
+/**
+ * What the gateway expects back from the target for each message it forwarded, in order.
+ * The relay walks this queue as responses arrive, to attribute results to commands and to put
+ * the gateway's own errors exactly where the target's would have been.
+ */
+import type { Permit } from '../../core/gate.js';
+import type { SqlClassification } from './postgres-classifier.js';
+import type { StagedOperation } from './postgres-names.js';
+
+/** A prepared statement as the target holds it. */
+export interface Statement {
+  sql: string;
+  classification: SqlClassification;
+}
+
+/** A portal: a statement bound to parameters (undefined statement: not known to the gateway). */
+export interface Portal {
+  statement: Statement | undefined;
+  statementName: string;
+  params: Array<string | null>;
+}
+
+export type PendingKind = 'query' | 'parse' | 'bind' | 'describe' | 'execute' | 'close' | 'sync';
+
+export interface Pending {
+  kind: PendingKind;
+  /** The gateway's ErrorResponse, sent instead of the target's error for a refused command. */
+  refusal?: Buffer;
+  permit?: Permit;
+  /** Classification to apply to the session's prepared statements once answered. */
+  classification?: SqlClassification;
+  /** Text that defined SQL-level prepared statements, for the statement table. */
+  sql?: string;
+  statementOp?: StagedOperation<Statement>;
+  portalOp?: StagedOperation<Portal>;
+  tag?: string;
+  rows?: number;
+  error?: { code?: string; message: string };
+}
+
+/** Rows reported by a command tag such as `INSERT 0 5`, `SELECT 3`, `COPY 100000`. */
+export function rowsOfTag(tag: string): number | undefined {
+  const space = tag.lastIndexOf(' ');
+  if (space < 0) return undefined;
+  const rows = Number(tag.slice(space + 1));
+  return Number.isSafeInteger(rows) ? rows : undefined;
+}

@@ -1,0 +1,210 @@
+/**
+ * Relays target responses to the client in bulk: frames are scanned in place and passed on as
+ * views of the received chunk; only the messages that matter for bookkeeping are decoded.
+ * https://www.postgresql.org/docs/current/protocol-flow.html
+ */
+import type { GateSession } from '../../core/gate.js';
+import type { PreparedStatements } from './postgres-classifier.js';
+import type { NameTable } from './postgres-names.js';
+import { type Pending, type Portal, rowsOfTag, type Statement } from './postgres-pending.js';
+import type { OutputBatch } from './protocol/batch.js';
+import { readErrorSummary } from './protocol/errors.js';
+import type { FrameReader } from './protocol/frame-reader.js';
+
+/**
+ * Rewrites a response message before the client sees it (masking hangs here). Called only for
+ * RowDescription, DataRow, CopyData, ErrorResponse and NoticeResponse, and only when set.
+ * Returns the frame to send instead, or null to drop it.
+ */
+export type ResponseTransform = (type: number, frame: Buffer) => Buffer | null;
+
+export interface RelayContext {
+  gate: GateSession;
+  statements: NameTable<Statement>;
+  portals: NameTable<Portal>;
+  prepared: PreparedStatements;
+  transform?: ResponseTransform;
+}
+
+export class ProtocolDesyncError extends Error {
+  override readonly name = 'ProtocolDesyncError';
+}
+
+const SKIPPED = { message: 'not executed: an earlier message of the pipeline failed' };
+
+export class ResponseRelay {
+  readonly queue: Pending[] = [];
+  /** Transaction status from the target's last ReadyForQuery. */
+  txStatus = 0x49; // 'I'
+  /** The target sent a FATAL/PANIC error: it is about to close. */
+  sawFatal = false;
+  readonly #reader: FrameReader;
+  readonly #ctx: RelayContext;
+  #head = 0;
+
+  constructor(reader: FrameReader, ctx: RelayContext) {
+    this.#reader = reader;
+    this.#ctx = ctx;
+  }
+
+  get outstanding(): number {
+    return this.queue.length - this.#head;
+  }
+
+  expect(pending: Pending): void {
+    this.queue.push(pending);
+  }
+
+  /** Frames everything received so far into `out`, updating bookkeeping on the way. */
+  relay(out: OutputBatch): void {
+    const r = this.#reader;
+    const transform = this.#ctx.transform;
+    while (r.next()) {
+      let replacement: Buffer | null | undefined;
+      switch (r.type) {
+        case 0x44: // D DataRow
+        case 0x64: // d CopyData
+          break;
+        case 0x54: // T RowDescription
+        case 0x6e: // n NoData
+          if (this.#peek()?.kind === 'describe') this.#shift();
+          break;
+        case 0x43: // C CommandComplete
+          this.#commandDone(r.buf.toString('utf8', r.bodyStart, r.end - 1));
+          break;
+        case 0x49: // I EmptyQueryResponse
+          this.#commandDone('');
+          break;
+        case 0x73: // s PortalSuspended
+          this.#expectHead('execute');
+          this.#finish(this.#shift(), true, false);
+          break;
+        case 0x45: // E ErrorResponse
+          replacement = this.#error(r.body());
+          break;
+        case 0x5a: // Z ReadyForQuery
+          this.#ready(r.buf[r.bodyStart]!);
+          break;
+        case 0x31: // 1 ParseComplete
+          this.#expectHead('parse');
+          this.#finish(this.#shift(), true, false);
+          break;
+        case 0x32: // 2 BindComplete
+          this.#expectHead('bind');
+          this.#finish(this.#shift(), true, false);
+          break;
+        case 0x33: // 3 CloseComplete
+          this.#expectHead('close');
+          this.#finish(this.#shift(), true, false);
+          break;
+      }
+      if (transform && replacement === undefined && TRANSFORMED.has(r.type)) {
+        replacement = transform(r.type, r.frame());
+      }
+      if (replacement === undefined) out.addRange(r.buf, r.start, r.end);
+      else if (replacement !== null) out.add(replacement);
+    }
+  }
+
+  #peek(): Pending | undefined {
+    return this.queue[this.#head];
+  }
+
+  #shift(): Pending {
+    const item = this.queue[this.#head]!;
+    this.queue[this.#head++] = undefined as unknown as Pending;
+    if (this.#head > 64 && this.#head * 2 > this.queue.length) {
+      this.queue.splice(0, this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+
+  #expectHead(kind: Pending['kind']): void {
+    const head = this.#peek();
+    if (head?.kind !== kind) {
+      throw new ProtocolDesyncError(
+        `target answered ${kind} but ${head?.kind ?? 'nothing'} was pending`,
+      );
+    }
+  }
+
+  #commandDone(tag: string): void {
+    const head = this.#peek();
+    if (head?.kind === 'execute') {
+      head.tag = tag;
+      head.rows = rowsOfTag(tag);
+      this.#finish(this.#shift(), true, false);
+    } else if (head?.kind === 'query') {
+      head.tag = tag;
+      const rows = rowsOfTag(tag);
+      if (rows !== undefined) head.rows = (head.rows ?? 0) + rows;
+    } else {
+      throw new ProtocolDesyncError(
+        `command completion while ${head?.kind ?? 'nothing'} was pending`,
+      );
+    }
+  }
+
+  #error(body: Buffer): Buffer | undefined {
+    const summary = readErrorSummary(body);
+    if (summary.severity === 'FATAL' || summary.severity === 'PANIC') this.sawFatal = true;
+    const head = this.#peek();
+    if (!head) return undefined;
+    const replacement = head.refusal;
+    head.error ??= { code: summary.code, message: summary.message };
+    if (head.kind === 'query') return replacement;
+    // Extended protocol: the target now skips everything up to the next Sync.
+    this.#finish(this.#shift(), false, false);
+    while (this.#head < this.queue.length && this.#peek()!.kind !== 'sync') {
+      const skipped = this.#shift();
+      skipped.error ??= SKIPPED;
+      this.#finish(skipped, false, true);
+    }
+    return replacement;
+  }
+
+  #ready(status: number): void {
+    const head = this.#peek();
+    if (head?.kind !== 'sync' && head?.kind !== 'query') {
+      throw new ProtocolDesyncError(`ReadyForQuery while ${head?.kind ?? 'nothing'} was pending`);
+    }
+    this.#shift();
+    this.txStatus = status;
+    if (head.kind === 'query') this.#finish(head, head.error === undefined, false);
+    if (status === 0x49) this.#ctx.portals.clearCommitted();
+  }
+
+  /** Settles what an answered (or skipped) message changed, and reports finished commands. */
+  #finish(item: Pending, ok: boolean, skipped: boolean): void {
+    const { statements, portals, prepared, gate } = this.#ctx;
+    const applied = ok || (item.kind === 'query' && !skipped);
+    if (item.statementOp) {
+      statements.settle(item.statementOp, applied);
+      const { name, value } = item.statementOp;
+      if (applied && item.kind === 'parse' && value) prepared.define(name, value.classification);
+      if (applied && item.kind === 'close') prepared.delete(name);
+    }
+    if (item.portalOp) portals.settle(item.portalOp, applied);
+    if (item.permit) {
+      gate.complete(item.permit, { tag: item.tag, rows: item.rows, error: item.error });
+    }
+    if (item.classification && !skipped && item.permit) this.#applyPrepared(item, ok);
+  }
+
+  #applyPrepared(item: Pending, ok: boolean): void {
+    const { statements, prepared } = this.#ctx;
+    const classification = item.classification!;
+    if (!classification.prepare && !classification.deallocate) return;
+    prepared.apply(classification, ok);
+    if (ok && classification.deallocate === 'all') statements.clearCommitted();
+    else if (ok)
+      for (const name of classification.deallocate ?? []) statements.commit(name, undefined);
+    for (const { name } of classification.prepare ?? []) {
+      const now = prepared.get(name);
+      statements.commit(name, now && { sql: item.sql ?? '', classification: now });
+    }
+  }
+}
+
+const TRANSFORMED = new Set([0x54, 0x44, 0x64, 0x45, 0x4e]);

@@ -1,0 +1,80 @@
+/**
+ * ErrorResponse / NoticeResponse fields, both directions.
+ * https://www.postgresql.org/docs/current/protocol-error-fields.html
+ */
+import { type GatehouseError, SQLSTATE_BY_CODE } from '../../../core/errors.js';
+import { type Field, message } from './writer.js';
+
+export interface PgErrorFields {
+  severity: 'ERROR' | 'FATAL' | 'PANIC' | 'WARNING' | 'NOTICE' | 'INFO' | 'LOG' | 'DEBUG';
+  code: string;
+  message: string;
+  detail?: string;
+  hint?: string;
+}
+
+/** Encodes an ErrorResponse ('E') or NoticeResponse ('N'). */
+export function errorMessage(fields: PgErrorFields, type: 'E' | 'N' = 'E'): Buffer {
+  const out: Field[] = [
+    { byte: 0x53 }, // S: localized severity
+    { cstring: fields.severity },
+    { byte: 0x56 }, // V: non-localized severity
+    { cstring: fields.severity },
+    { byte: 0x43 }, // C: SQLSTATE
+    { cstring: fields.code },
+    { byte: 0x4d }, // M: message
+    { cstring: fields.message },
+  ];
+  if (fields.detail) out.push({ byte: 0x44 }, { cstring: fields.detail });
+  if (fields.hint) out.push({ byte: 0x48 }, { cstring: fields.hint });
+  out.push({ byte: 0 });
+  return message(type, out);
+}
+
+/** Renders a GatehouseError as a Postgres error, carrying its SQLSTATE, rationale and ticket. */
+export function gatehouseErrorFields(
+  err: GatehouseError,
+  severity: 'ERROR' | 'FATAL' = 'ERROR',
+): PgErrorFields {
+  const { ticketId, rationale, detail, hint } = err.details;
+  const text = ticketId ? `${err.message} (ticket ${ticketId})` : err.message;
+  const details = [rationale, detail].filter(Boolean).join('\n');
+  return {
+    severity,
+    code: SQLSTATE_BY_CODE[err.code],
+    message: `gatehouse: ${text}`,
+    detail: details || undefined,
+    hint,
+  };
+}
+
+/** Reads the SQLSTATE, message and severity of an ErrorResponse body (for audit outcomes). */
+export function readErrorSummary(body: Buffer): {
+  code?: string;
+  message: string;
+  severity?: string;
+} {
+  let code: string | undefined;
+  let severity: string | undefined;
+  let text = '';
+  let at = 0;
+  while (at < body.length && body[at] !== 0) {
+    const field = body[at]!;
+    const end = body.indexOf(0, at + 1);
+    if (end < 0) break;
+    if (field === 0x43) code = body.toString('utf8', at + 1, end);
+    else if (field === 0x4d) text = body.toString('utf8', at + 1, end);
+    else if (field === 0x56) severity = body.toString('utf8', at + 1, end);
+    at = end + 1;
+  }
+  return { code, message: text, severity };
+}
+
+/** An error to send as is, for conditions without a GatehouseError code (e.g. 3D000). */
+export class PgError extends Error {
+  override readonly name = 'PgError';
+
+  constructor(readonly fields: PgErrorFields) {
+    super(fields.message);
+  }
+}

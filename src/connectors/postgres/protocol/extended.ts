@@ -1,0 +1,93 @@
+/**
+ * Bodies of the extended-query messages the gateway must understand to gate commands:
+ * Parse, Bind, Execute, Describe, Close.
+ * https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-FLOW-EXT-QUERY
+ */
+import { BodyReader } from './writer.js';
+
+export interface ParseMessage {
+  statement: string;
+  sql: string;
+}
+
+export interface BindMessage {
+  portal: string;
+  statement: string;
+  /** Parameters as the audit sees them: text as sent, binary as `\x` hex, NULL as null. */
+  params: Array<string | null>;
+}
+
+export interface ExecuteMessage {
+  portal: string;
+  maxRows: number;
+}
+
+/** Describe ('D') and Close ('C') name a prepared statement ('S') or a portal ('P'). */
+export interface TargetedMessage {
+  kind: 'S' | 'P';
+  name: string;
+}
+
+export function readParse(body: Buffer): ParseMessage {
+  const reader = new BodyReader(body);
+  const statement = reader.cstring();
+  const sql = reader.cstring();
+  const types = reader.int16();
+  if (types < 0 || reader.remaining !== types * 4) throw new RangeError('bad Parse message');
+  return { statement, sql };
+}
+
+export function readBind(body: Buffer): BindMessage {
+  const reader = new BodyReader(body);
+  const portal = reader.cstring();
+  const statement = reader.cstring();
+  const formatCount = reader.int16();
+  if (formatCount < 0) throw new RangeError('bad Bind format count');
+  const formats: number[] = [];
+  for (let i = 0; i < formatCount; i++) formats.push(reader.int16());
+  const paramCount = reader.int16();
+  if (paramCount < 0 || (formatCount > 1 && formatCount !== paramCount)) {
+    throw new RangeError('bad Bind parameter count');
+  }
+  const params: Array<string | null> = [];
+  for (let i = 0; i < paramCount; i++) {
+    const length = reader.int32();
+    if (length === -1) {
+      params.push(null);
+      continue;
+    }
+    const value = reader.bytes(length);
+    const format = formatCount === 0 ? 0 : formatCount === 1 ? formats[0] : formats[i];
+    params.push(format === 0 ? value.toString('utf8') : `\\x${value.toString('hex')}`);
+  }
+  const resultFormats = reader.int16();
+  if (resultFormats < 0 || reader.remaining !== resultFormats * 2) {
+    throw new RangeError('bad Bind result formats');
+  }
+  return { portal, statement, params };
+}
+
+export function readExecute(body: Buffer): ExecuteMessage {
+  const reader = new BodyReader(body);
+  const portal = reader.cstring();
+  const maxRows = reader.int32();
+  if (reader.remaining !== 0) throw new RangeError('bad Execute message');
+  return { portal, maxRows };
+}
+
+export function readTargeted(body: Buffer): TargetedMessage {
+  const reader = new BodyReader(body);
+  const kind = String.fromCharCode(reader.byte());
+  if (kind !== 'S' && kind !== 'P') throw new RangeError('Describe/Close must name S or P');
+  const name = reader.cstring();
+  if (reader.remaining !== 0) throw new RangeError('bad Describe/Close message');
+  return { kind, name };
+}
+
+/** Reads the single NUL-terminated string of a Query ('Q') message. */
+export function readQuery(body: Buffer): string {
+  if (body.length === 0 || body[body.length - 1] !== 0) throw new RangeError('bad Query message');
+  const end = body.indexOf(0);
+  if (end !== body.length - 1) throw new RangeError('bad Query message');
+  return body.toString('utf8', 0, end);
+}

@@ -1,0 +1,35 @@
+/**
+ * Messages the gateway sends to the target (as a PostgreSQL client would).
+ * https://www.postgresql.org/docs/current/protocol-message-formats.html
+ */
+import { CANCEL_REQUEST_CODE, PROTOCOL_3_0, SSL_REQUEST_CODE } from './startup.js';
+import { type Field, message } from './writer.js';
+
+export function startupMessage(params: Readonly<Record<string, string>>): Buffer {
+  const fields: Field[] = [{ int32: PROTOCOL_3_0 }];
+  for (const [name, value] of Object.entries(params)) {
+    fields.push({ cstring: name }, { cstring: value });
+  }
+  fields.push({ byte: 0 });
+  return message(null, fields);
+}
+
+export const sslRequest = (): Buffer => message(null, [{ int32: SSL_REQUEST_CODE }]);
+
+export const cancelRequest = (pid: number, secret: Buffer): Buffer =>
+  message(null, [{ int32: CANCEL_REQUEST_CODE }, { int32: pid }, { bytes: secret }]);
+
+export const passwordMessage = (password: string): Buffer => message('p', [{ cstring: password }]);
+
+export const saslInitialResponse = (mechanism: string, data: Buffer): Buffer =>
+  message('p', [{ cstring: mechanism }, { int32: data.length }, { bytes: data }]);
+
+export const saslResponse = (data: Buffer): Buffer => message('p', [{ bytes: data }]);
+
+export const query = (sql: string): Buffer => message('Q', [{ cstring: sql }]);
+
+/** Execute of a portal name no client can create: the target answers with an error (34000). */
+export const executeMissingPortal = (): Buffer =>
+  message('E', [{ cstring: '\u0001gatehouse refused' }, { int32: 1 }]);
+
+export const terminate = (): Buffer => message('X', []);
