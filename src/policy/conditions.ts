@@ -123,38 +123,66 @@ function scopeCheck(key: keyof RuleConditions, patterns: string[]): Check {
 
 /** Conditions on what the command does; an unclassifiable command meets all of them. */
 function contentCheck(key: keyof RuleConditions, value: unknown): Check {
-  const test = contentTest(key, value);
+  const { test, why } = contentTest(key, value);
   return check(
     key,
     (input) => input.command.unclassifiable === true || test(input.command),
-    ({ command }) => `${key} does not match (classes: ${command.classes.join(', ') || 'none'})`,
+    (i) => why(i.command),
   );
 }
 
-function contentTest(key: keyof RuleConditions, value: unknown): (command: Command) => boolean {
+interface ContentTest {
+  test(command: Command): boolean;
+  why(command: Command): string;
+}
+
+function contentTest(key: keyof RuleConditions, value: unknown): ContentTest {
+  const classes = (command: Command) => command.classes.join(', ') || 'none';
   switch (key) {
     case 'statement': {
       const wanted = new Set(value as string[]);
-      return (command) => command.classes.some((c) => wanted.has(c));
+      return {
+        test: (command) => command.classes.some((c) => wanted.has(c)),
+        why: (command) =>
+          `none of [${[...wanted].join(', ')}] in the command (${classes(command)})`,
+      };
     }
     case 'where':
       return value === 'absent'
-        ? (command) => command.whereAbsent === true
-        : (command) =>
-            command.whereAbsent !== true &&
-            (command.classes.includes('delete') || command.classes.includes('update'));
+        ? {
+            test: (command) => command.whereAbsent === true,
+            why: () => 'no DELETE/UPDATE without WHERE',
+          }
+        : {
+            test: (command) =>
+              command.whereAbsent !== true &&
+              (command.classes.includes('delete') || command.classes.includes('update')),
+            why: () => 'no DELETE/UPDATE, or one without WHERE',
+          };
     case 'privileged':
     case 'shell':
-      return (command) => command.classes.includes(key) === value;
+      return {
+        test: (command) => command.classes.includes(key) === value,
+        why: (command) => `command is ${command.classes.includes(key) ? '' : 'not '}${key}`,
+      };
     case 'command': {
-      const match = compileGlobs(value as string[]);
-      return (command) => match(command.text);
+      const patterns = value as string[];
+      const match = compileGlobs(patterns);
+      return {
+        test: (command) => match(command.text),
+        why: () => `command text matches none of [${patterns.join(', ')}]`,
+      };
     }
     default: {
-      const match = compileGlobs(value as string[]);
-      return (command) => {
-        const actual = command.target?.[key];
-        return actual !== undefined && match(actual);
+      const patterns = value as string[];
+      const match = compileGlobs(patterns);
+      return {
+        test: (command) => {
+          const actual = command.target?.[key];
+          return actual !== undefined && match(actual);
+        },
+        why: (command) =>
+          `${key} is ${command.target?.[key] ?? 'unknown'}, not [${patterns.join(', ')}]`,
       };
     }
   }

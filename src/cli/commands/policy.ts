@@ -143,9 +143,10 @@ function render(
     `reason:   ${decision.reason}`,
   ];
   if (decision.review) lines.push(`review:   ${describeReview(decision.review)}`);
-  lines.push(
-    `classes:  ${command.classes.join(', ') || '(none)'}${command.unclassifiable ? ' (unclassifiable)' : ''}`,
-  );
+  lines.push(`classes:  ${command.classes.join(', ') || '(none)'}`);
+  if (command.unclassifiable) {
+    lines.push('          cannot be classified: every rule whose other conditions hold applies');
+  }
   if (command.whereAbsent) lines.push('where:    absent (a DELETE/UPDATE has no WHERE)');
   if (explanation.evaluated.length > 0) lines.push('rules:');
   for (const rule of explanation.evaluated) {
