@@ -57,6 +57,7 @@ export class GroupCommit<T extends Waitable> {
   #queue: T[] = [];
   #waiting = 0;
   #committing = false;
+  #stopped = false;
   #immediate = false;
   #due = false;
   #timer: NodeJS.Timeout | undefined;
@@ -97,7 +98,7 @@ export class GroupCommit<T extends Waitable> {
    */
   async flush(timeoutMs = Number.POSITIVE_INFINITY): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (this.#queue.length > 0 || this.#committing) {
+    while ((this.#queue.length > 0 && !this.#stopped) || this.#committing) {
       if (!this.#committing && this.healthy) this.#due = true;
       this.#schedule();
       const remaining = deadline - Date.now();
@@ -107,13 +108,23 @@ export class GroupCommit<T extends Waitable> {
     return true;
   }
 
-  /** Stops timers and hands back what is still queued. */
+  /**
+   * Stops for good: no further commits start (one in flight still settles), queued waiters are
+   * rejected with `store_unavailable`, and the ops that were still queued are returned.
+   */
   stop(): T[] {
+    this.#stopped = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const left = this.#queue;
     this.#queue = [];
     this.#waiting = 0;
+    const error = new GatehouseError('store_unavailable', 'the audit store is shut down');
+    for (const op of left) {
+      const reject = op.reject;
+      op.resolve = op.reject = undefined;
+      reject?.(error);
+    }
     return left;
   }
 
@@ -126,7 +137,7 @@ export class GroupCommit<T extends Waitable> {
   }
 
   #schedule(): void {
-    if (this.#committing || this.#queue.length === 0) return;
+    if (this.#stopped || this.#committing || this.#queue.length === 0) return;
     if (this.#waiting > 0 || this.#due || this.#queue.length >= this.#options.maxBatch) {
       if (!this.#immediate) {
         this.#immediate = true;
@@ -149,7 +160,7 @@ export class GroupCommit<T extends Waitable> {
   };
 
   async #commitNext(): Promise<void> {
-    if (this.#committing || this.#queue.length === 0) return;
+    if (this.#stopped || this.#committing || this.#queue.length === 0) return;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const { maxBatch } = this.#options;
@@ -226,7 +237,7 @@ export class GroupCommit<T extends Waitable> {
 
   #nextCommit(timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
+      const timer = Number.isFinite(timeoutMs) ? setTimeout(resolve, timeoutMs) : undefined;
       this.#afterCommit.push(() => {
         clearTimeout(timer);
         resolve();

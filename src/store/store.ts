@@ -54,23 +54,53 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
     throw unavailable(`cannot open store ${described}`, err);
   }
   try {
-    const migrator = new Migrator({
-      db,
-      provider: migrationProvider(location.dialect),
-      migrationTableName: 'gatehouse_migration',
-      migrationLockTableName: 'gatehouse_migration_lock',
-    });
-    const { error, results = [] } = await migrator.migrateToLatest();
-    if (error) throw error;
-    for (const result of results) {
-      logger.info({ migration: result.migrationName, status: result.status }, 'store migration');
-    }
+    await migrate(db, location.dialect, logger);
   } catch (err) {
     await db.destroy().catch(() => undefined);
     throw unavailable(`cannot open store ${described}`, err);
   }
   logger.info({ store: described, dialect: location.dialect }, 'store open');
   return new KyselyStore(db, location.dialect);
+}
+
+/** Chains SQLite migrations in this process; see `migrate`. */
+let sqliteMigrations: Promise<unknown> = Promise.resolve();
+
+/**
+ * Brings the schema up to date. PostgreSQL: Kysely's migration lock (a row lock) serialises
+ * replicas. SQLite: Kysely takes no lock there, so the whole run happens inside
+ * `BEGIN IMMEDIATE` (other processes wait on the file lock, and a failed migration rolls back
+ * completely), and runs in this process are chained, because a second connection busy-waiting
+ * on the lock would block the event loop the first one needs to finish.
+ */
+async function migrate(db: Kysely<Database>, dialect: StoreDialect, logger: Logger): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: migrationProvider(dialect),
+    migrationTableName: 'gatehouse_migration',
+    migrationLockTableName: 'gatehouse_migration_lock',
+  });
+  const run = async () => {
+    const { error, results = [] } = await migrator.migrateToLatest();
+    if (error) throw error;
+    for (const result of results) {
+      logger.info({ migration: result.migrationName, status: result.status }, 'store migration');
+    }
+  };
+  if (dialect === 'postgres') return run();
+  const runLocked = async () => {
+    await sql`begin immediate`.execute(db);
+    try {
+      await run();
+      await sql`commit`.execute(db);
+    } catch (err) {
+      await sql`rollback`.execute(db).catch(() => undefined);
+      throw err;
+    }
+  };
+  const done = sqliteMigrations.then(runLocked);
+  sqliteMigrations = done.catch(() => undefined);
+  return done;
 }
 
 class KyselyStore implements Store {

@@ -6,8 +6,8 @@ import { MIGRATIONS, openStore, type Store, StoreAuditSink } from '../../src/sto
 import { backends, type TestDatabase } from './backends.js';
 import { commandRecord, sessionRecord } from './fixtures.js';
 
-describe.each(backends)('store on $name', (backend) => {
-  describe.skipIf(backend.unavailable)('', () => {
+for (const backend of backends) {
+  describe.skipIf(backend.unavailable !== undefined)(`store on ${backend.name}`, () => {
     let database: TestDatabase;
     let store: Store;
 
@@ -43,6 +43,20 @@ describe.each(backends)('store on $name', (backend) => {
         expect(mode.rows[0]?.journal_mode).toBe('wal');
         const sync = await sql<{ synchronous: number }>`pragma synchronous`.execute(store.db);
         expect(sync.rows[0]?.synchronous).toBe(2);
+      }
+    });
+
+    it('lets replicas that start together migrate one fresh database', async () => {
+      const fresh = await backend.create();
+      try {
+        const replicas = await Promise.all([1, 2, 3].map(() => openStore(fresh.url)));
+        const applied = await sql<{
+          n: number;
+        }>`select count(*) as n from gatehouse_migration`.execute(replicas[0]!.db);
+        expect(Number(applied.rows[0]?.n)).toBe(MIGRATIONS.length);
+        await Promise.all(replicas.map((replica) => replica.close()));
+      } finally {
+        await fresh.drop();
       }
     });
 
@@ -180,7 +194,7 @@ describe.each(backends)('store on $name', (backend) => {
       expect(latest).not.toHaveProperty('endedAt');
     });
   });
-});
+}
 
 describe('openStore', () => {
   it('refuses an unsupported URL', async () => {
