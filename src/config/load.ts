@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { type Document, LineCounter, parseDocument } from 'yaml';
 import { ConfigError, type ConfigIssue, formatKeyPath } from './config-error.js';
 import { locate } from './locate.js';
-import { checkReferences, resolveConfigPaths } from './references.js';
+import { checkSecretRefs, checkTlsFiles, resolveConfigPaths } from './references.js';
 import { type Config, configSchema } from './schema.js';
 import { configErrorMap, type SchemaProblem, schemaProblems } from './schema-issues.js';
 
@@ -44,9 +44,9 @@ export async function loadConfig(path: string, options: ParseOptions = {}): Prom
     throw new ConfigError(path, [{ path: '', message: `cannot read config file (${code})` }]);
   }
   return parseConfig(text, path, {
-    baseDir: dirname(resolve(path)),
-    checkReferences: true,
     ...options,
+    baseDir: options.baseDir ?? dirname(resolve(path)),
+    checkReferences: options.checkReferences ?? true,
   });
 }
 
@@ -79,19 +79,24 @@ export function parseConfig(text: string, sourceName: string, options: ParseOpti
   if (data === null || data === undefined) {
     throw new ConfigError(sourceName, [{ path: '', line: 1, message: 'config is empty' }]);
   }
+  const baseDir = options.baseDir ?? dirname(resolve(sourceName));
   const parsed = configSchema.safeParse(data, { error: configErrorMap });
-  if (!parsed.success) {
-    throw new ConfigError(
-      sourceName,
-      placeProblems(doc, lines, schemaProblems(parsed.error.issues)),
-    );
-  }
-  const config = parsed.data;
-  resolveConfigPaths(config, options.baseDir ?? dirname(resolve(sourceName)));
+  const problems = parsed.success ? [] : schemaProblems(parsed.error.issues);
   if (options.checkReferences) {
-    const problems = checkReferences(config, options.env);
-    if (problems.length > 0) throw new ConfigError(sourceName, placeProblems(doc, lines, problems));
+    // Secrets are checked on the document as written, so an unset variable is reported in
+    // the same run as schema errors; not below a key the schema already rejected.
+    const rejected = problems.map((problem) => formatKeyPath(problem.path));
+    const under = (path: string) =>
+      rejected.some((p) => path === p || path.startsWith(`${p}.`) || path.startsWith(`${p}[`));
+    for (const problem of checkSecretRefs(data, baseDir, options.env)) {
+      if (!under(formatKeyPath(problem.path))) problems.push(problem);
+    }
   }
+  if (!parsed.success) throw new ConfigError(sourceName, placeProblems(doc, lines, problems));
+  const config = parsed.data;
+  resolveConfigPaths(config, baseDir);
+  if (options.checkReferences) problems.push(...checkTlsFiles(config));
+  if (problems.length > 0) throw new ConfigError(sourceName, placeProblems(doc, lines, problems));
   return config;
 }
 

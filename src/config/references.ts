@@ -102,19 +102,27 @@ export function resolveConfigPaths(config: Config, baseDir: string): void {
 }
 
 /**
- * Checks what the config points at without reading anything into the result: each secret
- * reference resolves (variable set, file readable, non-empty) and the TLS files are readable.
- * Run after `resolveConfigPaths`.
+ * Checks that every `{env}`/`{file}` reference in `data` resolves (variable set, file
+ * readable, non-empty) without keeping any value. Works on the raw document too, so unset
+ * secrets are reported together with schema errors; relative files are taken from `baseDir`.
  */
-export function checkReferences(
-  config: Config,
+export function checkSecretRefs(
+  data: unknown,
+  baseDir: string,
   env: NodeJS.ProcessEnv = process.env,
 ): SchemaProblem[] {
   const problems: SchemaProblem[] = [];
-  for (const { path, ref } of findSecretRefs(config)) {
-    const problem = checkSecret(ref, env);
+  for (const { path, ref } of findSecretRefs(data)) {
+    const absolute = 'file' in ref ? { file: resolve(baseDir, ref.file) } : ref;
+    const problem = checkSecret(absolute, env);
     if (problem) problems.push({ path, message: problem });
   }
+  return problems;
+}
+
+/** Checks that the TLS files the config names are readable. Run after `resolveConfigPaths`. */
+export function checkTlsFiles(config: Config): SchemaProblem[] {
+  const problems: SchemaProblem[] = [];
   for (const field of fileFields(config)) {
     if (!field.mustExist) continue;
     try {

@@ -50,7 +50,7 @@ describe('gatehouse config check', () => {
     expect(result).toEqual({ stdout: 'ok: 1 connector, 2 issuers\n', stderr: '', code: 0 });
   });
 
-  it('prints every error as FILE:LINE: path: message and exits 1, never a secret value', async () => {
+  it('prints every error as FILE:LINE: path: message and exits 1', async () => {
     const file = join(dir, 'bad.yaml');
     writeFileSync(
       file,
@@ -67,13 +67,14 @@ describe('gatehouse config check', () => {
     expect(result.stderr).toBe(
       [
         `${file}:4: identity.issuers[1].kind: must be one of: entra, generic, github-actions`,
+        `${file}:9: connectors[0].target.password: environment variable GATEHOUSE_TEST_PG_PASSWORD is not set`,
         `${file}:11: connectors[0].rules[0].action: must be one of: allow, deny, review`,
         '',
       ].join('\n'),
     );
   });
 
-  it('reports an unset secret variable by key path once the schema is satisfied', async () => {
+  it('reports an unset secret variable by key path', async () => {
     const file = join(dir, 'secret.yaml');
     writeFileSync(file, good);
     const result = await run('--config', file);
@@ -82,6 +83,19 @@ describe('gatehouse config check', () => {
       stderr: `${file}:9: connectors[0].target.password: environment variable GATEHOUSE_TEST_PG_PASSWORD is not set\n`,
       code: 1,
     });
+  });
+
+  it('reports unset secrets in the same run as schema errors', async () => {
+    const file = join(dir, 'both.yaml');
+    writeFileSync(file, good.replace('port: 5432', 'port: five'));
+    const result = await run('-c', file);
+    expect(result.stderr).toBe(
+      [
+        `${file}:9: connectors[0].target.port: expected number, got string`,
+        `${file}:9: connectors[0].target.password: environment variable GATEHOUSE_TEST_PG_PASSWORD is not set`,
+        '',
+      ].join('\n'),
+    );
   });
 
   it('reads ./gatehouse.yaml by default and names it when missing', async () => {
