@@ -28,8 +28,8 @@ export interface ApprovalDeps {
   changes: TicketChanges;
   clock: Clock;
   logger: Logger;
-  /** Console base URL; tickets link to `${publicUrl}/#/approvals/{id}`. */
-  publicUrl: string;
+  /** Console base URL (read when needed: known only once the API listens); tickets link to `${publicUrl}/#/approvals/{id}`. */
+  publicUrl: () => string;
   defaults: { timeoutMs: number; waitMs: number; approvers: string[] };
   /** Told about every ticket change (notifiers); must not throw or block. */
   onEvent?: (type: TicketEventType, ticket: Ticket, url: string) => void;
@@ -66,7 +66,7 @@ export class ApprovalService {
   }
 
   ticketUrl(id: string): string {
-    return `${this.#deps.publicUrl.replace(/\/$/, '')}/#/approvals/${id}`;
+    return `${this.#deps.publicUrl().replace(/\/$/, '')}/#/approvals/${id}`;
   }
 
   /** Resolves when the command may run; throws policy_denied / approval_timeout otherwise. */

@@ -28,9 +28,9 @@ export interface TicketsTable {
   used_at: number | null;
 }
 
-export interface TicketTables {
+export type TicketTables = {
   tickets: TicketsTable;
-}
+};
 
 /** TicketRepository over Kysely: identical on SQLite and PostgreSQL. */
 export class SqlTicketRepository implements TicketRepository {

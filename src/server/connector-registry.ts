@@ -1,6 +1,6 @@
 import type { ConnectorConfig } from '../config/schema.js';
-import type { ConnectorFactory } from '../core/connector.js';
 import { postgresConnector } from '../connectors/postgres/index.js';
+import type { ConnectorFactory } from '../core/connector.js';
 
 /**
  * The only place that knows every protocol. Adding a protocol = a folder under connectors/

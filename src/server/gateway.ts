@@ -12,6 +12,7 @@ import { createAuthenticator } from '../identity/index.js';
 import { createPolicy } from '../policy/index.js';
 import { resolveSecret } from '../secrets/index.js';
 import { openStore, type Store, StoreAuditSink } from '../store/index.js';
+import { startApprovals } from './approvals-wiring.js';
 import { connectorFactory } from './connector-registry.js';
 
 export interface StartOptions {
@@ -37,13 +38,17 @@ export interface RunningGateway {
  * The composition root: the only code that wires store, identity, policy, the gate and the
  * connectors together. Either everything starts or nothing is left running.
  */
-export async function startGateway(config: Config, options: StartOptions = {}): Promise<RunningGateway> {
+export async function startGateway(
+  config: Config,
+  options: StartOptions = {},
+): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger();
   const factories = config.connectors.map((c) => connectorFactory(c.type));
   const tls = readListenerTls(config);
   const cleanup: Array<() => Promise<void>> = [];
   const undo = async () => {
-    for (const step of cleanup.reverse()) await step().catch((err) => logger.error({ err }, 'cleanup failed'));
+    for (const step of cleanup.reverse())
+      await step().catch((err) => logger.error({ err }, 'cleanup failed'));
   };
 
   try {
@@ -51,22 +56,45 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     cleanup.push(() => store.close());
     const audit = new StoreAuditSink(store, { durability: config.audit.durability, logger });
     cleanup.push(() => audit.close());
-    const authenticator = await createAuthenticator(config.identity.issuers, { secret: resolveSecret, logger });
+    const authenticator = await createAuthenticator(config.identity.issuers, {
+      secret: resolveSecret,
+      logger,
+    });
     const metrics = new GateMetrics();
+    const clock = systemClock;
+
+    let accepting = true;
+    let apiUrl = '';
+    const publicUrl = () => config.server.api.public_url ?? apiUrl;
+    const approvals = await startApprovals(config, store, {
+      logger,
+      clock,
+      publicUrl,
+      maskText: (text) => text,
+    });
+    cleanup.push(() => approvals.close());
     const gate = new Gate({
       audit,
       policy: createPolicy(),
-      clock: systemClock,
+      clock,
       logger,
       metrics,
       connectors: config.connectors,
+      approvals: approvals.service,
     });
 
-    let accepting = true;
-    const api = buildApi({ logger, metrics, pingStore: () => store.ping(), accepting: () => accepting });
-    const apiUrl = await listenApi(api, config.server.api.listen);
+    const api = await buildApi({
+      logger,
+      metrics,
+      authenticator,
+      approvals: approvals.service,
+      clock,
+      pingStore: () => store.ping(),
+      accepting: () => accepting,
+    });
+    apiUrl = await listenApi(api, config.server.api.listen);
     cleanup.push(() => api.close());
-    const publicUrl = config.server.api.public_url ?? apiUrl;
+    void authenticator.warmUp();
 
     const connectors: Connector[] = [];
     for (const [index, connectorConfig] of config.connectors.entries()) {
@@ -77,13 +105,16 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
         logger: logger.child({ connector: connectorConfig.name }),
         secret: resolveSecret,
         tls,
-        publicUrl,
+        publicUrl: publicUrl(),
       });
       await connector.start();
       connectors.push(connector);
       cleanup.push(() => connector.stop(options.drainMs ?? 10_000));
       const { host, port } = connector.address();
-      logger.info({ connector: connector.name, type: connector.type, listen: `${host}:${port}` }, 'connector listening');
+      logger.info(
+        { connector: connector.name, type: connector.type, listen: `${host}:${port}` },
+        'connector listening',
+      );
     }
     logger.info({ api: apiUrl }, 'gatehouse ready');
 
@@ -91,7 +122,7 @@ export async function startGateway(config: Config, options: StartOptions = {}): 
     return {
       connectors,
       apiUrl,
-      publicUrl,
+      publicUrl: publicUrl(),
       gate,
       store,
       authenticator,

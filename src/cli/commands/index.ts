@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import { registerApprovalsCommand } from './approvals.js';
 import { registerConfigCommand } from './config.js';
 import { registerDemoCommand } from './demo.js';
+import { registerExecCommand } from './exec.js';
 import { registerPolicyCommand } from './policy.js';
 import { registerServeCommand } from './serve.js';
 import { registerTokenCommand } from './token.js';
@@ -12,4 +14,6 @@ export function registerCommands(program: Command): void {
   registerConfigCommand(program);
   registerPolicyCommand(program);
   registerDemoCommand(program);
+  registerApprovalsCommand(program);
+  registerExecCommand(program);
 }

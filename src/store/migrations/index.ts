@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import { sessionsAndCommands } from './0001-sessions-and-commands.js';
+import { tickets } from './0002-tickets.js';
 
 export type StoreDialect = 'sqlite' | 'postgres';
 
@@ -23,6 +24,7 @@ export type GatehouseMigration = (context: MigrationContext) => Migration;
  */
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: GatehouseMigration]> = [
   ['0001_sessions_and_commands', sessionsAndCommands],
+  ['0002_tickets', tickets],
 ];
 
 /** The list above as a Kysely migration provider for one dialect. */

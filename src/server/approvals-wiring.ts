@@ -1,0 +1,70 @@
+import type { Logger } from 'pino';
+import { ApprovalService } from '../approvals/approval-service.js';
+import { NotificationDispatcher, toTicketEvent } from '../approvals/notifiers/index.js';
+import { PostgresTicketChanges } from '../approvals/postgres-ticket-changes.js';
+import { SqlTicketRepository, type TicketTables } from '../approvals/sql-ticket-repository.js';
+import { LocalTicketChanges, type TicketChanges } from '../approvals/ticket-changes.js';
+import type { Config } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import { resolveSecret } from '../secrets/index.js';
+import type { Store } from '../store/index.js';
+
+export interface Approvals {
+  service: ApprovalService;
+  close(): Promise<void>;
+}
+
+const SWEEP_MS = 5_000;
+
+/**
+ * Tickets in the store, change notifications that reach every replica (LISTEN/NOTIFY on a
+ * PostgreSQL store, in-process with SQLite), notifiers, and a sweeper that expires overdue tickets.
+ */
+export async function startApprovals(
+  config: Config,
+  store: Store,
+  options: {
+    logger: Logger;
+    clock: Clock;
+    publicUrl: () => string;
+    maskText: (text: string) => string;
+  },
+): Promise<Approvals> {
+  const { logger, clock } = options;
+  const changes: TicketChanges =
+    store.dialect === 'postgres'
+      ? await PostgresTicketChanges.start(config.store.url, logger)
+      : new LocalTicketChanges();
+  const dispatcher = new NotificationDispatcher(config.reviews.notifiers, {
+    secret: resolveSecret,
+    logger,
+    clock,
+  });
+  const service = new ApprovalService({
+    tickets: new SqlTicketRepository(store.db.withTables<TicketTables>()),
+    changes,
+    clock,
+    logger,
+    publicUrl: options.publicUrl,
+    defaults: {
+      timeoutMs: config.reviews.timeout,
+      waitMs: config.reviews.wait,
+      approvers: config.reviews.approvers,
+    },
+    onEvent: (type, ticket, url) =>
+      dispatcher.notify(toTicketEvent(type, ticket, url, options.maskText)),
+  });
+  const sweeper = setInterval(() => {
+    service
+      .expireOverdue()
+      .catch((err: unknown) => logger.warn({ err }, 'ticket expiry sweep failed'));
+  }, SWEEP_MS).unref();
+  return {
+    service,
+    async close() {
+      clearInterval(sweeper);
+      await dispatcher.drain(5_000);
+      await changes.close();
+    },
+  };
+}
