@@ -197,6 +197,20 @@ for (const backend of backends) {
 }
 
 describe('openStore', () => {
+  it('opens an in-memory SQLite store', async () => {
+    const store = await openStore('sqlite::memory:');
+    try {
+      const sink = new StoreAuditSink(store);
+      const session = sessionRecord();
+      await sink.sessionStarted(session);
+      await sink.close();
+      expect((await store.listSessions())[0]?.id).toBe(session.id);
+    } finally {
+      await store.close();
+      await store.close(); // idempotent
+    }
+  });
+
   it('refuses an unsupported URL', async () => {
     await expect(openStore('mysql://root@localhost/x')).rejects.toThrow(TypeError);
   });
