@@ -1,5 +1,5 @@
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ApprovalService } from '../approvals/approval-service.js';
 import type { ListenAddress } from '../config/schema.js';
@@ -21,8 +21,8 @@ export interface ApiDeps extends HealthDeps {
 /** The HTTP API: health and metrics at the root, the REST API under /api with bearer tokens. */
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Requests are not logged one by one; errors are, through deps.logger below.
+    logger: false,
     bodyLimit: 2 << 20,
   });
   app.setErrorHandler((error, _request, reply) => {

@@ -253,7 +253,7 @@ export class ApprovalService {
       const timer = setTimeout(() => finish(timedOut(ticket, 'still pending')), waitMs);
       const onAbort = () =>
         finish(
-          new GatehouseError('approval_timeout', `client stopped waiting for ticket ${ticket.id}`),
+          new GatehouseError('approval_timeout', 'client stopped waiting', { ticketId: ticket.id }),
         );
       request.signal?.addEventListener('abort', onAbort, { once: true });
       request.onPending?.(ticket, this.ticketUrl(ticket.id));
@@ -295,7 +295,7 @@ function denial(ticket: Ticket): GatehouseError {
   const rationale = decidingRationale(ticket);
   return new GatehouseError(
     'policy_denied',
-    `denied by review (ticket ${ticket.id})${rationale ? `: ${rationale}` : ''}`,
+    `denied by review${rationale ? `: ${rationale}` : ''}`,
     {
       ticketId: ticket.id,
       rule: ticket.rule,
@@ -309,7 +309,7 @@ function timedOut(ticket: Ticket, why: string): GatehouseError {
     why === 'still pending'
       ? 'the ticket stays open until it expires; send the same command again to pick up the decision'
       : undefined;
-  return new GatehouseError('approval_timeout', `approval ${why} (ticket ${ticket.id})`, {
+  return new GatehouseError('approval_timeout', `approval ${why}`, {
     ticketId: ticket.id,
     rule: ticket.rule,
     hint,
