@@ -73,8 +73,10 @@ export function readErrorSummary(body: Buffer): {
 /** An error to send as is, for conditions without a GatehouseError code (e.g. 3D000). */
 export class PgError extends Error {
   override readonly name = 'PgError';
+  readonly fields: PgErrorFields;
 
-  constructor(readonly fields: PgErrorFields) {
+  constructor(fields: PgErrorFields) {
     super(fields.message);
+    this.fields = fields;
   }
 }

@@ -29,14 +29,15 @@ export class FrameReader {
   #queue: Buffer[] = [];
   #queued = 0;
 
-  /**
-   * @param maxLength largest accepted message length (the Int32 field, self-inclusive)
-   * @param typed false while reading startup-phase packets
-   */
-  constructor(
-    public maxLength: number,
-    public typed = true,
-  ) {}
+  /** Largest accepted message length (the Int32 field, self-inclusive). */
+  maxLength: number;
+  /** False while reading startup-phase packets, which have no type byte. */
+  typed: boolean;
+
+  constructor(maxLength: number, typed = true) {
+    this.maxLength = maxLength;
+    this.typed = typed;
+  }
 
   /** Bytes received but not yet returned as frames. */
   get buffered(): number {

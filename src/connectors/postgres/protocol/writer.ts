@@ -43,9 +43,12 @@ export function message(type: string | null, fields: ReadonlyArray<Field>): Buff
 
 /** Reads NUL-terminated strings and integers from a message body, with bounds checks. */
 export class BodyReader {
+  readonly body: Buffer;
   #at = 0;
 
-  constructor(readonly body: Buffer) {}
+  constructor(body: Buffer) {
+    this.body = body;
+  }
 
   get remaining(): number {
     return this.body.length - this.#at;
