@@ -15,9 +15,23 @@ let target: LibpqTarget;
 beforeAll(async () => {
   db = await createDatabase('gh_pgbench');
   gw = await startTestGateway({
-    connector: { target: { host: '127.0.0.1', port: 5432, user: 'postgres', database: db.name, tls: 'disable' } },
+    connector: {
+      target: {
+        host: '127.0.0.1',
+        port: 5432,
+        user: 'postgres',
+        database: db.name,
+        tls: 'disable',
+      },
+    },
   });
-  target = { host: gw.host, port: gw.port, user: 'bench', database: db.name, password: await gw.token() };
+  target = {
+    host: gw.host,
+    port: gw.port,
+    user: 'bench',
+    database: db.name,
+    password: await gw.token(),
+  };
 });
 
 afterAll(async () => {
@@ -45,7 +59,18 @@ describe('pgbench through the gateway', () => {
     });
 
     it(`runs select-only with -M ${mode}`, async () => {
-      const run = await pgbench(target, ['-M', mode, '-S', '-c', '8', '-j', '2', '-t', '500', '-n']);
+      const run = await pgbench(target, [
+        '-M',
+        mode,
+        '-S',
+        '-c',
+        '8',
+        '-j',
+        '2',
+        '-t',
+        '500',
+        '-n',
+      ]);
       expect(run.code, run.stderr).toBe(0);
       expect(run.stdout).toMatch(/number of transactions actually processed: 4000\/4000/);
     });

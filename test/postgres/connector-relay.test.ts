@@ -6,7 +6,12 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../src/connectors/postgres/testing.js';
 import { backendKey, sendCancelRequest } from '../helpers/pg-cancel.js';
-import { createDatabase, localConfig, type TestDatabase, waitForActiveQuery } from '../helpers/pg-db.js';
+import {
+  createDatabase,
+  localConfig,
+  type TestDatabase,
+  waitForActiveQuery,
+} from '../helpers/pg-db.js';
 import { type LibpqTarget, psql } from '../helpers/psql.js';
 import { LOCAL_POSTGRES } from '../helpers/services.js';
 
@@ -35,7 +40,17 @@ beforeAll(async () => {
     insert into items values (1, 'one', null, 1.50), (2, 'two', 'x', null);
     create table big (id int, payload text);
   `);
-  gw = await startTestGateway({ connector: { target: { host: '127.0.0.1', port: 5432, user: 'postgres', database: db.name, tls: 'disable' } } });
+  gw = await startTestGateway({
+    connector: {
+      target: {
+        host: '127.0.0.1',
+        port: 5432,
+        user: 'postgres',
+        database: db.name,
+        tls: 'disable',
+      },
+    },
+  });
 });
 
 afterAll(async () => {
@@ -52,8 +67,17 @@ describe('results', () => {
     const [direct, gateway] = await both(async (c) => {
       const simple = await c.query(sql);
       const extended = await c.query({ text: `${sql} where $1::int = 1`, values: [1] });
-      const binary = await c.query({ text: 'select $1::int4 as n, $2::text as t', values: [7, null], binary: true } as pg.QueryConfig);
-      return [simple.rows, simple.fields.map((f) => [f.name, f.dataTypeID]), extended.rows, binary.rows];
+      const binary = await c.query({
+        text: 'select $1::int4 as n, $2::text as t',
+        values: [7, null],
+        binary: true,
+      } as pg.QueryConfig);
+      return [
+        simple.rows,
+        simple.fields.map((f) => [f.name, f.dataTypeID]),
+        extended.rows,
+        binary.rows,
+      ];
     });
     expect(gateway).toEqual(direct);
     expect(gateway[0]).toHaveLength(1);
@@ -72,10 +96,23 @@ describe('results', () => {
 
   it('relays errors with every field', async () => {
     const [direct, gateway] = await both(async (c) => {
-      const err = await c.query("insert into items values (1, 'dup')").catch((e: unknown) => e as pg.DatabaseError);
-      const { code, detail, constraint, schema, table, severity, message, routine } = err as pg.DatabaseError;
+      const err = await c
+        .query("insert into items values (1, 'dup')")
+        .catch((e: unknown) => e as pg.DatabaseError);
+      const { code, detail, constraint, schema, table, severity, message, routine } =
+        err as pg.DatabaseError;
       const after = await c.query('select 1 as ok');
-      return { code, detail, constraint, schema, table, severity, message, routine, ok: after.rows[0].ok };
+      return {
+        code,
+        detail,
+        constraint,
+        schema,
+        table,
+        severity,
+        message,
+        routine,
+        ok: after.rows[0].ok,
+      };
     });
     expect(gateway).toEqual(direct);
     expect(gateway.code).toBe('23505');
@@ -88,8 +125,13 @@ describe('results', () => {
       c.on('notice', (n) => notices.push(`${n.severity}:${n.code}:${n.message}`));
       await c.query(`do $$ begin raise notice 'hello %', 42; raise warning 'careful'; end $$`);
       await c.query("set application_name = 'changed'");
-      const status = (c as unknown as { connection: { parameters?: Record<string, string> } }).connection;
-      return { notices, app: (await c.query('show application_name')).rows[0].application_name, status: typeof status };
+      const status = (c as unknown as { connection: { parameters?: Record<string, string> } })
+        .connection;
+      return {
+        notices,
+        app: (await c.query('show application_name')).rows[0].application_name,
+        status: typeof status,
+      };
     });
     expect(gateway).toEqual(direct);
     expect(gateway.notices).toEqual(['NOTICE:00000:hello 42', 'WARNING:01000:careful']);
@@ -99,7 +141,9 @@ describe('results', () => {
     const listener = await connect('gateway');
     const notifier = await connect('gateway');
     await listener.query('listen gh_channel');
-    const received = new Promise<pg.Notification>((resolve) => listener.once('notification', resolve));
+    const received = new Promise<pg.Notification>((resolve) =>
+      listener.once('notification', resolve),
+    );
     await notifier.query("select pg_notify('gh_channel', 'payload 1')");
     const note = await received;
     expect(note.channel).toBe('gh_channel');
@@ -111,7 +155,13 @@ describe('COPY', () => {
   const target = async (via: 'direct' | 'gateway'): Promise<LibpqTarget> =>
     via === 'direct'
       ? { ...LOCAL_POSTGRES, database: db.name }
-      : { host: gw.host, port: gw.port, user: 'copier', database: db.name, password: await gw.token() };
+      : {
+          host: gw.host,
+          port: gw.port,
+          user: 'copier',
+          database: db.name,
+          password: await gw.token(),
+        };
 
   it('copies 100k rows in and out with psql, identical to a direct connection', async () => {
     const rows = 100_000;
@@ -123,15 +173,22 @@ describe('COPY', () => {
     expect(load.stdout).toContain(`COPY ${rows}`);
     expect(load.stdout).toContain(`${rows}|${(rows * (rows - 1)) / 2}`);
     const out = 'copy (select * from copied order by id) to stdout;\n';
-    const [direct, gateway] = [await psql(await target('direct'), out), await psql(await target('gateway'), out)];
+    const [direct, gateway] = [
+      await psql(await target('direct'), out),
+      await psql(await target('gateway'), out),
+    ];
     expect(gateway.stdout.length).toBeGreaterThan(1_000_000);
     expect(gateway.stdout).toBe(direct.stdout);
     expect(gateway.stderr).toBe(direct.stderr);
   });
 
   it('relays a failed COPY FROM and keeps the session usable', async () => {
-    const script = 'copy items (id, name) from stdin;\n10\tten\nnot-a-number\tx\n\\.\nselect count(*) from items;\n';
-    const [direct, gateway] = [await psql(await target('direct'), script), await psql(await target('gateway'), script)];
+    const script =
+      'copy items (id, name) from stdin;\n10\tten\nnot-a-number\tx\n\\.\nselect count(*) from items;\n';
+    const [direct, gateway] = [
+      await psql(await target('direct'), script),
+      await psql(await target('gateway'), script),
+    ];
     expect(gateway.stdout).toBe(direct.stdout);
     expect(gateway.stderr).toBe(direct.stderr);
     expect(gateway.stderr).toContain('22P02');
