@@ -1,0 +1,260 @@
+/**
+ * Every command goes through the gate, and a refusal looks exactly like a PostgreSQL error at
+ * the same place in the response stream — including inside transactions and pipelines.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ConnectorConfig } from '../../src/config/schema.js';
+import { startTestGateway, type TestGateway } from '../../src/connectors/postgres/testing.js';
+import { createDatabase, type TestDatabase } from '../helpers/pg-db.js';
+import {
+  bind,
+  errorFields,
+  execute,
+  frame,
+  parse,
+  query,
+  sync,
+  types,
+  WireClient,
+} from './wire.js';
+
+let db: TestDatabase;
+let gw: TestGateway;
+const clients: pg.Client[] = [];
+
+const rules = [
+  { name: 'no-drop', when: { statement: ['drop_table'] }, action: 'deny', reason: 'tables stay' },
+  { name: 'no-unbounded-delete', when: { statement: ['delete'], where: 'absent' }, action: 'deny' },
+  { name: 'no-mystery', when: { statement: ['unclassifiable'] }, action: 'deny' },
+] as ConnectorConfig['rules'];
+
+beforeAll(async () => {
+  db = await createDatabase('gh_pggate');
+  gw = await startTestGateway({
+    connector: {
+      target: {
+        host: '127.0.0.1',
+        port: 5432,
+        user: 'postgres',
+        database: db.name,
+        tls: 'disable',
+      },
+      rules,
+    },
+  });
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.end().catch(() => {})));
+  await gw?.stop();
+  await db?.drop();
+});
+beforeEach(() =>
+  db.exec('drop table if exists t, victim; create table t (id int); create table victim (id int);'),
+);
+
+async function client(): Promise<pg.Client> {
+  const c = new pg.Client(gw.pgConfig(await gw.token()));
+  clients.push(c);
+  await c.connect();
+  return c;
+}
+async function wire(): Promise<WireClient> {
+  const w = await WireClient.open(gw.host, gw.port);
+  await w.login(await gw.token());
+  return w;
+}
+async function direct(sql: string): Promise<unknown[]> {
+  const c = await db.connect();
+  try {
+    return (await c.query(sql)).rows;
+  } finally {
+    await c.end();
+  }
+}
+const victimExists = async () => (await direct("select to_regclass('victim') as r"))[0];
+
+describe('simple query', () => {
+  it('refuses a denied statement with 42501, the rule and its reason, and keeps the session', async () => {
+    const c = await client();
+    const err = (await c.query('DROP   TABLE /* x */ victim').catch((e) => e)) as pg.DatabaseError;
+    expect(err).toMatchObject({ code: '42501', severity: 'ERROR', detail: 'tables stay' });
+    expect(err.message).toMatch(/denied by rule "no-drop"/);
+    expect((await c.query('select 1 as ok')).rows[0].ok).toBe(1);
+    expect(await victimExists()).toEqual({ r: 'victim' });
+    const decided = gw.audit.commands.find((r) => r.command.text.startsWith('DROP'));
+    expect(decided?.decision).toMatchObject({ action: 'deny', rule: 'no-drop' });
+  });
+
+  it('refuses a whole multi-statement string when one statement is denied', async () => {
+    const c = await client();
+    await expect(c.query('insert into t values (1); drop table victim')).rejects.toMatchObject({
+      code: '42501',
+    });
+    expect(await direct('select count(*)::int n from t')).toEqual([{ n: 0 }]);
+  });
+
+  it('fails the target transaction too, so COMMIT cannot commit what the client saw fail', async () => {
+    const w = await wire();
+    w.send(query('begin; insert into t values (1)'));
+    expect((await w.untilReady()).at(-1)?.body.toString()).toBe('T');
+    w.send(query('drop table victim'));
+    const refused = await w.untilReady();
+    expect(types(refused)).toBe('E Z');
+    expect(errorFields(refused[0]!.body).C).toBe('42501');
+    expect(refused[1]!.body.toString()).toBe('E');
+    w.send(query('commit'));
+    const commit = await w.untilReady();
+    expect(commit[0]!.body.toString('utf8', 0, 8)).toBe('ROLLBACK');
+    expect(await direct('select count(*)::int n from t')).toEqual([{ n: 0 }]);
+    w.close();
+  });
+
+  it('answers a refusal outside a transaction without touching the target', async () => {
+    const w = await wire();
+    w.send(query('drop table victim'), query('select 1'));
+    const first = await w.untilReady();
+    expect(types(first)).toBe('E Z');
+    expect(first[1]!.body.toString()).toBe('I');
+    expect(types(await w.untilReady())).toBe('T D C Z');
+    w.close();
+  });
+
+  it('refuses the fast-path function call interface', async () => {
+    const w = await wire();
+    w.send(frame('F', 1, Buffer.from([0, 0, 0, 0, 0, 0])));
+    const answer = await w.untilReady();
+    expect(types(answer)).toBe('E Z');
+    expect(errorFields(answer[0]!.body).C).toBe('42501');
+    w.close();
+  });
+});
+
+describe('extended query', () => {
+  it('refuses mid-pipeline like PostgreSQL: earlier results, the error, nothing until Sync', async () => {
+    const w = await wire();
+    w.send(
+      parse('', 'insert into t values (1)'),
+      bind('', ''),
+      execute(),
+      parse('', 'drop table victim'),
+      bind('', ''),
+      execute(),
+      parse('', 'insert into t values (2)'),
+      bind('', ''),
+      execute(),
+      sync(),
+    );
+    const answer = await w.untilReady();
+    expect(types(answer)).toBe('1 2 C 1 2 E Z');
+    expect(errorFields(answer[5]!.body)).toMatchObject({ C: '42501', S: 'ERROR' });
+    expect(answer[6]!.body.toString()).toBe('I');
+    // The implicit transaction failed as a whole, as it would have on PostgreSQL.
+    expect(await direct('select count(*)::int n from t')).toEqual([{ n: 0 }]);
+    expect(await victimExists()).toEqual({ r: 'victim' });
+    w.send(parse('', 'select 7'), bind('', ''), execute(), sync());
+    expect(types(await w.untilReady())).toBe('1 2 D C Z');
+    w.close();
+  });
+
+  it('refuses with parameters through the pg driver and keeps transaction agreement', async () => {
+    const c = await client();
+    await c.query('begin');
+    await c.query('insert into t values ($1)', [5]);
+    await expect(c.query({ text: 'delete from t', values: [] })).rejects.toMatchObject({
+      code: '42501',
+    });
+    await expect(c.query('select 1')).rejects.toMatchObject({ code: '25P02' });
+    const commit = await c.query('commit');
+    expect(commit.command).toBe('ROLLBACK');
+    await c.query('delete from t where id = $1', [5]);
+    const record = gw.audit.commands.find((r) => r.command.text === 'insert into t values ($1)');
+    expect(record?.command.params).toEqual(['5']);
+  });
+
+  it('checks what the target will run when a redefining Parse was skipped', async () => {
+    const w = await wire();
+    // The unnamed statement is a DROP, parsed but not run.
+    w.send(parse('', 'drop table victim'), sync());
+    expect(types(await w.untilReady())).toBe('1 Z');
+    // This segment fails first, so the target skips the Parse that would redefine "".
+    w.send(parse('bad', 'select * from no_such_table'), parse('', 'select 1'), sync());
+    expect(types(await w.untilReady())).toBe('E Z');
+    // The unnamed statement is still the DROP: the gate must see a DROP.
+    w.send(bind('', ''), execute(), sync());
+    const answer = await w.untilReady();
+    expect(types(answer)).toBe('2 E Z');
+    expect(errorFields(answer[1]!.body).C).toBe('42501');
+    expect(await victimExists()).toEqual({ r: 'victim' });
+    w.close();
+  });
+
+  it('checks the statement in force when a named Parse collides with an existing one', async () => {
+    const w = await wire();
+    w.send(parse('s1', 'drop table victim'), sync());
+    expect(types(await w.untilReady())).toBe('1 Z');
+    w.send(parse('s1', 'select 1'), sync());
+    expect(errorFields((await w.untilReady())[0]!.body).C).toBe('42P05');
+    w.send(bind('', 's1'), execute(), sync());
+    expect(types(await w.untilReady())).toBe('2 E Z');
+    expect(await victimExists()).toEqual({ r: 'victim' });
+    w.close();
+  });
+
+  it('treats an Execute of a portal it never saw bound as unclassifiable', async () => {
+    const w = await wire();
+    w.send(execute('mystery'), sync());
+    const answer = await w.untilReady();
+    expect(types(answer)).toBe('E Z');
+    expect(errorFields(answer[0]!.body).M).toMatch(/no-mystery/);
+    w.close();
+  });
+});
+
+describe('prepared statements', () => {
+  it('classifies SQL EXECUTE as what the prepared statement does, across redefinition', async () => {
+    const c = await client();
+    await c.query('insert into victim values (1)');
+    await c.query('prepare p as delete from victim');
+    await expect(c.query('execute p')).rejects.toMatchObject({ code: '42501' });
+    await c.query('deallocate p');
+    await c.query('prepare p as select 1 as one');
+    expect((await c.query('execute p')).rows).toEqual([{ one: 1 }]);
+    await c.query('prepare q as delete from victim where id = 2');
+    await c.query('deallocate all');
+    // After DEALLOCATE ALL, a name the gateway knew is unknown again: unclassifiable.
+    await expect(c.query('execute p')).rejects.toMatchObject({ code: '42501' });
+    expect(await direct('select count(*)::int n from victim')).toEqual([{ n: 1 }]);
+  });
+
+  it('classifies SQL EXECUTE of a statement made with a protocol Parse', async () => {
+    const w = await wire();
+    w.send(parse('s2', 'drop table victim'), sync());
+    expect(types(await w.untilReady())).toBe('1 Z');
+    w.send(query('execute s2'));
+    expect(types(await w.untilReady())).toBe('E Z');
+    expect(await victimExists()).toEqual({ r: 'victim' });
+    w.close();
+  });
+});
+
+describe('audit', () => {
+  it('reports command tags, rows and errors for every forwarded command', async () => {
+    const c = await client();
+    await c.query('insert into t select generate_series(1, 3)');
+    await c.query({ text: 'select * from t where id > $1', values: [1] });
+    await c.query('select 1/0').catch(() => {});
+    const outcome = (text: string) => {
+      const decided = gw.audit.commands.find((r) => r.command.text === text);
+      return gw.audit.outcomes.find(
+        (o) => o.sessionId === decided?.sessionId && o.seq === decided?.seq,
+      )?.outcome;
+    };
+    expect(outcome('insert into t select generate_series(1, 3)')).toMatchObject({
+      tag: 'INSERT 0 3',
+      rows: 3,
+    });
+    expect(outcome('select * from t where id > $1')).toMatchObject({ tag: 'SELECT 2', rows: 2 });
+    expect(outcome('select 1/0')?.error).toMatchObject({ code: '22012' });
+  });
+});
