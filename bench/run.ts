@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { ensureBenchDatabase } from './lib/bench-db.js';
-import { describeEnvironment } from './lib/environment.js';
+import { describeEnvironment, loadNote } from './lib/environment.js';
 import { gatewayTarget } from './lib/gateway-target.js';
 import { type BenchOptions, parseBenchOptions, type TargetName, USAGE } from './lib/options.js';
 import { runPgbench } from './lib/pgbench.js';
@@ -126,13 +126,15 @@ async function main(): Promise<void> {
     'PgBouncer runs in session pooling (one server connection per client session, as the gateway opens one per session), trust auth.',
   ];
   for (const scenario of scenarios) await runScenario(options, scenario, rounds, notes);
+  const busy = loadNote(Number(environment['loadAverageAtStart']));
+  if (busy) notes.push(busy);
 
   const summaries = summarise(rounds);
   const report: BenchReport = {
     startedAt,
     finishedAt: new Date().toISOString(),
     environment,
-    options: { ...options, outDir: undefined },
+    options: Object.fromEntries(Object.entries(options).filter(([key]) => key !== 'outDir')),
     scenarios: scenarios.map(({ name, description }) => ({ name, description })),
     notes,
     rounds,

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpus, release, totalmem } from 'node:os';
+import { cpus, loadavg, release, totalmem } from 'node:os';
 import pg from 'pg';
 import { findPgBouncer } from './pgbouncer.js';
 import type { Upstream } from './targets.js';
@@ -22,7 +22,8 @@ export async function describeEnvironment(
   let server = 'unknown';
   try {
     await client.connect();
-    server = (await client.query<{ v: string }>('SHOW server_version')).rows[0]!.v;
+    server = (await client.query<{ v: string }>("SELECT current_setting('server_version') AS v"))
+      .rows[0]!.v;
   } catch {
     // reported as unknown; the run itself fails later with a clear message
   } finally {
@@ -34,9 +35,22 @@ export async function describeEnvironment(
     os: `${process.platform} ${release()}`,
     cpus: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
     memoryGiB: Math.round(totalmem() / 2 ** 30),
+    loadAverageAtStart: loadavg()[0]!.toFixed(2),
     postgres: server,
     pgbench: firstLine('pgbench', ['--version']),
     pgbouncer: bouncer ? firstLine(bouncer, ['--version']) : 'not installed',
     commit: firstLine('git', ['rev-parse', '--short', 'HEAD']),
   };
+}
+
+/**
+ * A note for the report when other work was running as the benchmark started (measured before
+ * the run adds load of its own; the run itself keeps a 2-CPU machine near 2).
+ */
+export function loadNote(atStart: number): string | undefined {
+  if (!(atStart > cpus().length / 2)) return undefined;
+  return (
+    `the machine was already busy when the run started (1-minute load average ${atStart.toFixed(1)} ` +
+    `on ${cpus().length} CPUs): other work competed with the run, expect noisy numbers`
+  );
 }
