@@ -1,0 +1,112 @@
+/**
+ * Cost of classifying a SQL statement (and deciding on it), cached and uncached.
+ *
+ *   node --experimental-transform-types --no-warnings \
+ *     --import ./test/helpers/ts-register.mjs bench/classifier-bench.ts
+ *   # or, after `npm run build`: node dist/bench/classifier-bench.js
+ *
+ * "uncached" parses with the PostgreSQL parser every time (each text is distinct); "cached" is
+ * the hot path once a text was seen (LRU hit). Prints µs per call, median of several rounds.
+ */
+import {
+  loadSqlClassifier,
+  PreparedStatements,
+  type SqlClassifier,
+} from '../src/connectors/postgres/postgres-classifier.js';
+import { createPolicy } from '../src/policy/index.js';
+import { connectorWith, identity } from '../src/policy/testing.js';
+
+const STATEMENTS: Record<string, string> = {
+  'point select': 'SELECT id, email FROM users WHERE id = $1',
+  'join select': `SELECT u.id, u.email, o.total FROM users u JOIN orders o ON o.user_id = u.id
+    WHERE u.created_at > now() - interval '7 days' AND o.status = 'open' ORDER BY o.total DESC LIMIT 50`,
+  insert:
+    "INSERT INTO events (kind, payload, at) VALUES ('login', '{\"ok\":true}', now()) RETURNING id",
+  'update (pgbench)': 'UPDATE pgbench_accounts SET abalance = abalance + 42 WHERE aid = 1234',
+  'CTE delete':
+    'WITH gone AS (DELETE FROM sessions WHERE expires_at < now() RETURNING id) SELECT count(*) FROM gone',
+  'multi-statement': 'BEGIN; UPDATE a SET x = 1 WHERE id = 2; INSERT INTO log VALUES (1); COMMIT',
+  'DO block': "DO $$ BEGIN EXECUTE 'SELECT 1'; PERFORM pg_sleep(0); END $$",
+};
+
+const ROUNDS = 5;
+
+/** Median µs per call of `work(i)` over `calls` calls, repeated ROUNDS times. */
+function measure(calls: number, work: (i: number) => void): number {
+  const perCall: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < calls; i++) work(i);
+    perCall.push(Number(process.hrtime.bigint() - start) / 1000 / calls);
+  }
+  perCall.sort((a, b) => a - b);
+  return perCall[Math.floor(ROUNDS / 2)]!;
+}
+
+/** Makes each call's text distinct (a trailing comment) so nothing hits the cache. */
+function distinct(sql: string, i: number, round: number): string {
+  return `${sql} /* ${round}-${i} */`;
+}
+
+async function main(): Promise<void> {
+  const classifier: SqlClassifier = await loadSqlClassifier();
+  const rows: [string, string, string][] = [];
+  let round = 0;
+  // Warm up the parser and the JIT so the first row is not paying for them.
+  for (let i = 0; i < 3_000; i++) {
+    for (const sql of Object.values(STATEMENTS)) classifier.classify(distinct(sql, i, -1));
+  }
+  for (const [name, sql] of Object.entries(STATEMENTS)) {
+    const uncached = measure(2_000, (i) => classifier.classify(distinct(sql, i, round++)));
+    classifier.classify(sql);
+    const cached = measure(200_000, () => classifier.classify(sql));
+    rows.push([name, uncached.toFixed(1), cached.toFixed(3)]);
+  }
+
+  // A working set larger than one text but inside the cache: 5 000 distinct texts cycled.
+  const workingSet = Array.from({ length: 5_000 }, (_, i) => `SELECT * FROM t WHERE id = ${i}`);
+  for (const sql of workingSet) classifier.classify(sql);
+  const cycled = measure(200_000, (i) => classifier.classify(workingSet[i % workingSet.length]!));
+
+  // EXECUTE resolves against the session on every call (not a plain cache hit).
+  const session = new PreparedStatements();
+  session.apply(classifier.classify('PREPARE p AS UPDATE t SET x = 1 WHERE id = $1'));
+  const execute = measure(200_000, () => classifier.classify('EXECUTE p(1)', session));
+
+  const policy = createPolicy();
+  const connector = connectorWith([
+    { name: 'no-dropping-databases', when: { statement: ['drop_database'] }, action: 'deny' },
+    {
+      name: 'destructive',
+      when: { statement: ['drop_table', 'truncate', 'alter_role', 'grant', 'revoke'] },
+      action: 'review',
+    },
+    {
+      name: 'unbounded',
+      when: { statement: ['delete', 'update'], where: 'absent', agent: true },
+      action: 'review',
+    },
+  ]);
+  const who = identity({ agent: true, groups: ['agents'] });
+  const command = {
+    text: 'x',
+    ...classifier.classify(STATEMENTS['update (pgbench)']!),
+    target: { database: 'app' },
+  };
+  const now = Date.now();
+  const decide = measure(200_000, () => policy.decide({ connector, identity: who, command, now }));
+
+  const width = Math.max(...rows.map(([name]) => name.length), 24);
+  const out = [`${'statement'.padEnd(width)}  uncached µs  cached µs`];
+  for (const [name, uncached, cached] of rows) {
+    out.push(`${name.padEnd(width)}  ${uncached.padStart(11)}  ${cached.padStart(9)}`);
+  }
+  out.push('');
+  out.push(`cached, 5 000-text working set:      ${cycled.toFixed(3)} µs/call`);
+  out.push(`EXECUTE of a prepared statement:     ${execute.toFixed(3)} µs/call`);
+  out.push(`policy decide (SPEC rules, 3 rules): ${decide.toFixed(3)} µs/call`);
+  out.push(`node ${process.version}, ${ROUNDS} rounds, median`);
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+await main();
