@@ -11,19 +11,21 @@ export interface LibpqTarget {
   database: string;
   /** Passed as PGPASSWORD (a gateway token), never on the command line. */
   password?: string;
+  /** libpq sslmode; `disable` unless given (`prefer` is what libpq does by default). */
+  sslmode?: string;
 }
 
 /**
  * The environment for a libpq client: the caller's, minus every PG* variable that could steer
- * it somewhere else, plus the password. SSL and GSS encryption off so both sides speak plain
- * protocol (the listener is loopback).
+ * it somewhere else, plus the password. SSL (unless `target.sslmode` says otherwise) and GSS
+ * encryption off so both sides speak plain protocol (the listener is loopback).
  */
 export function libpqEnv(target: LibpqTarget): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env))
     if (!key.startsWith('PG')) env[key] = value;
   if (target.password !== undefined) env['PGPASSWORD'] = target.password;
-  env['PGSSLMODE'] = 'disable';
+  env['PGSSLMODE'] = target.sslmode ?? 'disable';
   env['PGGSSENCMODE'] = 'disable';
   env['PGCONNECT_TIMEOUT'] = '10';
   return env;
@@ -66,9 +68,7 @@ export function psql(
 
 /** Runs pgbench with the given arguments against `target`. */
 export function pgbench(target: LibpqTarget, args: string[]): Promise<ProcessResult> {
-  return runProcess(
-    'pgbench',
-    [...libpqArgs(target).slice(0, 6), ...args, target.database],
-    libpqEnv(target),
-  );
+  return runProcess('pgbench', [...libpqArgs(target).slice(0, 6), ...args, target.database], {
+    env: libpqEnv(target),
+  });
 }

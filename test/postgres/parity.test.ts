@@ -9,7 +9,7 @@ import {
   TRANSACTION_QUERIES,
   TYPE_QUERIES,
 } from '../helpers/pg-corpus.js';
-import { useParityTarget } from '../helpers/pg-parity.js';
+import { PARITY_SUBJECT, useParityTarget } from '../helpers/pg-parity.js';
 import {
   collectNotices,
   collectParameters,
@@ -161,5 +161,22 @@ describe.skipIf(!ready)('PostgreSQL gateway parity with the pg driver', () => {
     const direct = await seen('direct');
     expect(direct).toMatchObject({ application_name: 'parity', TimeZone: 'Asia/Kolkata' });
     expect(await seen('gateway')).toEqual(direct);
+  });
+
+  it('went through the gate: the audit store holds the gateway side of the queries above', async () => {
+    const { store } = target.gw.gateway;
+    const texts = new Set<string>();
+    for (const session of await store.listSessions({ subject: PARITY_SUBJECT, limit: 1000 })) {
+      for (const command of (await store.getSession(session.id))?.commands ?? [])
+        texts.add(command.text);
+    }
+    for (const text of [
+      TYPE_QUERIES[0],
+      ERROR_QUERIES[2],
+      EXTENDED_QUERIES[0]!.text,
+      TRANSACTION_QUERIES[4],
+    ]) {
+      expect(texts).toContain(text);
+    }
   });
 });
