@@ -48,7 +48,6 @@ export class PreparedStatements {
 
   /** Registers a statement prepared at protocol level (Parse); `''` is the unnamed statement. */
   define(name: string, classification: SqlClassification): void {
-    this.#statements.delete(name);
     this.#statements.set(name, classification);
     if (this.#statements.size > this.#max) {
       this.#statements.delete(this.#statements.keys().next().value as string);

@@ -260,6 +260,17 @@ describe('SqlClassifier.classify', () => {
     expect(Object.isFrozen(first.classes)).toBe(true);
   });
 
+  it('answers a repeated text from the cache cheaply, even when the cache is full', async () => {
+    const small = await loadSqlClassifier();
+    for (let i = 0; i < 11_000; i++) small.classify(`SELECT ${i}`);
+    const sql = 'SELECT * FROM t WHERE id = 1';
+    small.classify(sql);
+    const start = performance.now();
+    for (let i = 0; i < 20_000; i++) small.classify(sql);
+    // A parse costs ~50-200 µs; a hit must stay far below that (the budget here is 10 µs).
+    expect((performance.now() - start) / 20_000).toBeLessThan(0.01);
+  });
+
   it('survives hostile input without throwing', () => {
     const deep = `SELECT ${'('.repeat(5000)}1${')'.repeat(5000)}`;
     const long = `SELECT ${Array.from({ length: 20_000 }, (_, i) => `c${i}`).join(', ')} FROM t`;
