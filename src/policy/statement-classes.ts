@@ -4,7 +4,7 @@
  * about it. docs/policy.md renders the same list for people.
  */
 export const SQL_STATEMENT_CLASSES = {
-  read: 'only reads: SELECT, VALUES, TABLE, SHOW, cursors, EXPLAIN without ANALYZE',
+  read: 'only reads: SELECT, VALUES, TABLE, SHOW, cursors, EXPLAIN without ANALYZE, COPY … TO STDOUT',
   write:
     'changes data, schema, roles or server state in any way (set with every class below that does)',
   ddl: 'changes the catalog: CREATE, ALTER, DROP, GRANT, REVOKE, COMMENT, SECURITY LABEL',
@@ -27,7 +27,7 @@ export const SQL_STATEMENT_CLASSES = {
   copy_from: 'COPY … FROM (STDIN, a file or a program)',
   copy_to: 'COPY … TO (STDOUT, a file or a program)',
   copy_program: 'COPY … FROM PROGRAM / TO PROGRAM: runs a shell command on the database server',
-  select_into: 'SELECT … INTO, CREATE TABLE … AS',
+  select_into: 'SELECT … INTO, CREATE TABLE … AS, CREATE MATERIALIZED VIEW',
   function: 'CREATE FUNCTION / PROCEDURE (unclassifiable: the body runs later, unseen)',
   do: 'DO block (unclassifiable: its effect is code)',
   execute_dynamic:
@@ -41,7 +41,7 @@ export const SQL_STATEMENT_CLASSES = {
   explain: 'EXPLAIN (with ANALYZE it also carries the classes of the statement it runs)',
   vacuum: 'VACUUM, ANALYZE',
   maintenance: 'VACUUM, ANALYZE, CLUSTER, REINDEX, REFRESH MATERIALIZED VIEW',
-  lock: 'LOCK TABLE',
+  lock: 'LOCK TABLE (row locks such as SELECT … FOR UPDATE stay read)',
   listen: 'LISTEN, UNLISTEN',
   notify: 'NOTIFY, pg_notify()',
   admin:
