@@ -281,6 +281,17 @@ describe('SqlClassifier.classify', () => {
     expect(classifier.classify('SELECT 1; '.repeat(2000)).statementCount).toBe(2000);
   });
 
+  it('handles thousands of routine bodies in one text', () => {
+    const sql = "SELECT 'ü'; ".concat(
+      'DO $$ BEGIN DELETE FROM t WHERE id = 1; END $$; '.repeat(3000),
+    );
+    const start = performance.now();
+    const result = classifier.classify(sql);
+    expect(result.statementCount).toBe(3001);
+    expect(result.classes).toContain('delete');
+    expect(performance.now() - start).toBeLessThan(20_000);
+  });
+
   it('keeps statement text offsets right with multi-byte characters', () => {
     const result = classifier.classify("SELECT 'ünïcødé 🙂'; DO $$ BEGIN DROP TABLE t; END $$");
     expect(result.classes).toContain('drop_table');

@@ -96,9 +96,15 @@ function analyse(sql: string, depth: number): StatementFacts[] | undefined {
   } catch {
     return undefined;
   }
+  // Encoded at most once per text, and only when a routine body needs its source.
+  let bytes: Buffer | undefined;
+  const utf8 = () => {
+    bytes ??= Buffer.from(sql, 'utf8');
+    return bytes;
+  };
   return (tree.stmts ?? []).map((raw) => {
     const facts = new StatementFacts();
-    const ctx = contextFor(sql, raw.stmt_location ?? 0, raw.stmt_len ?? 0, depth);
+    const ctx = contextFor(utf8, raw.stmt_location ?? 0, raw.stmt_len ?? 0, depth);
     walkAst(raw.stmt, facts, ctx, NODE_HANDLERS);
     if (facts.classes.size === 0) facts.markUnclassifiable();
     facts.pruneRead();
@@ -106,14 +112,19 @@ function analyse(sql: string, depth: number): StatementFacts[] | undefined {
   });
 }
 
-function contextFor(sql: string, location: number, length: number, depth: number): WalkContext {
+function contextFor(
+  utf8: () => Buffer,
+  location: number,
+  length: number,
+  depth: number,
+): WalkContext {
   const ctx: WalkContext = {
     walk: (node, facts) => walkAst(node, facts, ctx, NODE_HANDLERS),
     // The parser reports byte offsets into the UTF-8 text.
-    statementText: () => {
-      const bytes = Buffer.from(sql, 'utf8');
-      return bytes.subarray(location, length > 0 ? location + length : undefined).toString('utf8');
-    },
+    statementText: () =>
+      utf8()
+        .subarray(location, length > 0 ? location + length : undefined)
+        .toString('utf8'),
     classifyNested: (text) => {
       if (depth >= MAX_NESTING) return undefined;
       const steps = analyse(text, depth + 1);
