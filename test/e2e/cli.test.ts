@@ -94,8 +94,11 @@ describe.skipIf(!pgReady)('gatehouse token --dev (the bin) against a running gat
     gw = await startTestGateway({ database: db.name, access: { groups: ['dba'] } });
   });
   afterAll(async () => {
-    await gw?.close();
-    await db?.drop();
+    try {
+      await gw?.close();
+    } finally {
+      await db?.drop();
+    }
   });
 
   async function mint(args: string[]): Promise<string> {

@@ -16,9 +16,11 @@ describe.skipIf(!ready)('gateway with a PostgreSQL store (the replica setup)', (
     gw = await startTestGateway({ database: target.name, store: storeDb.url });
   });
   afterAll(async () => {
-    await gw?.close();
-    await storeDb?.drop();
-    await target?.drop();
+    try {
+      await gw?.close();
+    } finally {
+      await Promise.all([storeDb?.drop(), target?.drop()]);
+    }
   });
 
   it('records a session and its commands in the PostgreSQL store', async () => {

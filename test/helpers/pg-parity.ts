@@ -38,8 +38,11 @@ export function useParityTarget(
   });
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.end().catch(() => {})));
-    await gw?.close();
-    await db?.drop();
+    try {
+      await gw?.close();
+    } finally {
+      await db?.drop();
+    }
   });
 
   const target: ParityTarget = {
