@@ -44,7 +44,13 @@ describe('LruCache', () => {
     expect(cache.size).toBe(1);
   });
 
-  it('refuses nonsensical limits', () => {
-    expect(() => new LruCache(1, 10)).toThrow(TypeError);
+  it('works with the smallest size and refuses nonsensical limits', () => {
+    const tiny = new LruCache<number>(1, 100);
+    tiny.set('a', 1);
+    expect(tiny.get('a')).toBe(1);
+    for (const key of ['b', 'c', 'd']) tiny.set(key, 0);
+    expect(tiny.size).toBeLessThanOrEqual(2);
+    expect(() => new LruCache(0, 10)).toThrow(TypeError);
+    expect(() => new LruCache(Number.NaN, 10)).toThrow(TypeError);
   });
 });

@@ -15,13 +15,16 @@ export class LruCache<V> {
   readonly #generationEntries: number;
   readonly #generationChars: number;
 
-  /** At most `maxEntries` entries whose keys total at most `maxKeyChars` characters. */
+  /**
+   * At most `maxEntries` entries whose keys total at most `maxKeyChars` characters (each
+   * rounded up to an even number: the two generations share them).
+   */
   constructor(maxEntries: number, maxKeyChars: number) {
-    if (!(maxEntries >= 2) || !(maxKeyChars >= 2)) {
-      throw new TypeError('LruCache needs maxEntries and maxKeyChars of at least 2');
+    if (!(maxEntries >= 1) || !(maxKeyChars >= 1)) {
+      throw new TypeError('LruCache needs maxEntries and maxKeyChars of at least 1');
     }
-    this.#generationEntries = Math.floor(maxEntries / 2);
-    this.#generationChars = Math.floor(maxKeyChars / 2);
+    this.#generationEntries = Math.ceil(maxEntries / 2);
+    this.#generationChars = Math.ceil(maxKeyChars / 2);
   }
 
   get size(): number {
