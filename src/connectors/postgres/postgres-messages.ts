@@ -38,6 +38,16 @@ export interface MessageContext {
   logger: Logger;
 }
 
+/**
+ * Messages without a response of their own must be well-formed: an error the target raised
+ * for one could not be attributed to anything.
+ */
+function expectEmpty(r: FrameReader, name: string): void {
+  if (r.end - r.bodyStart !== 0) {
+    throw new GatehouseError('protocol_violation', `invalid ${name} message: unexpected body`);
+  }
+}
+
 /** A statement no client can run: the target answers with an error (34000) and no effect. */
 const FAILING_QUERY = 'CLOSE "\u0001gatehouse refused"';
 
@@ -52,9 +62,26 @@ export class ClientMessages {
   #skipUntilSync = false;
   /** The target batch holds a Query or Execute, so it must go out before waiting on the gate. */
   #batchHasCommand = false;
+  /** Ends a wait for review when the client cancels it or goes away; replaced after a cancel. */
+  #stopWaiting = new AbortController();
+  /** A command is held for review right now (a CancelRequest then ends the wait). */
+  #held = false;
 
   constructor(ctx: MessageContext) {
     this.#ctx = ctx;
+  }
+
+  /** Ends the wait of a command held for review (CancelRequest); false when none is held. */
+  cancelWait(): boolean {
+    if (!this.#held) return false;
+    this.#stopWaiting.abort();
+    this.#stopWaiting = new AbortController();
+    return true;
+  }
+
+  /** The session is ending: a held command stops waiting (its ticket stays open). */
+  close(): void {
+    this.#stopWaiting.abort();
   }
 
   /** Handles the reader's current frame; returns a promise only when it must wait. */
@@ -76,13 +103,18 @@ export class ClientMessages {
       case 0x43: // C Close
         return this.#close(r);
       case 0x53: // S Sync
+        expectEmpty(r, 'Sync');
         this.#skipUntilSync = false;
         this.#forward(r, { kind: 'sync' });
         this.#segment++;
         return undefined;
       case 0x48: // H Flush
-      case 0x64: // d CopyData
+        expectEmpty(r, 'Flush');
+        return this.#forward(r);
       case 0x63: // c CopyDone
+        expectEmpty(r, 'CopyDone');
+        return this.#forward(r);
+      case 0x64: // d CopyData
       case 0x66: // f CopyFail
         return this.#forward(r);
       case 0x58: // X Terminate
@@ -234,12 +266,32 @@ export class ClientMessages {
     // Commands already batched must not wait for this one's decision (which may take a review).
     if (this.#batchHasCommand) this.#ctx.flushTarget();
     try {
-      return await this.#ctx.gate.check(command);
+      return await this.#ctx.gate.check(command, {
+        signal: this.#stopWaiting.signal,
+        onPending: this.#onPending,
+      });
     } catch (err) {
       this.#refuse(err, simple);
       return undefined;
+    } finally {
+      this.#held = false;
     }
   }
+
+  /** Tells the client its command is held (a NoticeResponse may come at any time). */
+  readonly #onPending = (ticketId: string, url: string): void => {
+    this.#held = true;
+    const notice = errorMessage(
+      {
+        severity: 'NOTICE',
+        code: '00000',
+        message: `gatehouse: held for review (ticket ${ticketId}); waiting for a decision`,
+        hint: `review it at ${url}`,
+      },
+      'N',
+    );
+    this.#ctx.writeClient(notice);
+  };
 
   /**
    * Sends the gateway's error where the target's answer to the refused message would have been.

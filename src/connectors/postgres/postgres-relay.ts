@@ -152,8 +152,10 @@ export class ResponseRelay {
     const head = this.#peek();
     if (!head) return undefined;
     const replacement = head.refusal;
-    head.error ??= { code: summary.code, message: summary.message };
-    if (head.kind === 'query') return replacement;
+    if (head.kind !== 'sync') head.error ??= { code: summary.code, message: summary.message };
+    // A Sync that fails (e.g. a deferred constraint at the implicit commit) is still answered
+    // by ReadyForQuery; so is a simple Query.
+    if (head.kind === 'query' || head.kind === 'sync') return replacement;
     // Extended protocol: the target now skips everything up to the next Sync.
     this.#finish(this.#shift(), false, false);
     while (this.#head < this.queue.length && this.#peek()!.kind !== 'sync') {

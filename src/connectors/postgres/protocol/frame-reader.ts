@@ -114,12 +114,14 @@ export class FrameReader {
   #join(need: number): void {
     const parts = [this.buf.subarray(this.#pos)];
     let have = parts[0]!.length;
+    let taken = 0;
     while (have < need) {
-      const chunk = this.#queue.shift()!;
-      this.#queued -= chunk.length;
+      const chunk = this.#queue[taken++]!;
       parts.push(chunk);
       have += chunk.length;
     }
+    this.#queue.splice(0, taken);
+    this.#queued -= have - parts[0]!.length;
     this.buf = Buffer.concat(parts, have);
     this.#pos = 0;
   }
