@@ -27,4 +27,30 @@ export interface CommandOutcome {
   rows?: number;
   error?: { code?: string; message: string };
   durationMs: number;
+  /** The start of what the client was shown, so the session can be replayed (SPEC §7). */
+  result?: CapturedResult;
+}
+
+/**
+ * The first rows of a command's result, as the client received them: values AFTER masking,
+ * each as text (the protocol's text form; binary values as `\x` hex) or null. Connectors fill
+ * it within the `CaptureLimits` the gate hands them (`GateSession.captureLimits`); the audit
+ * sink cuts anything beyond them again, so an oversized capture never reaches the store.
+ * For a text with several statements, capture the first result set that has columns and set
+ * `truncated` when further sets followed.
+ */
+export interface CapturedResult {
+  /** Column names, in order, as the target described them. */
+  columns: string[];
+  /** Rows in the order the client received them; each has one entry per column. */
+  rows: Array<Array<string | null>>;
+  /** True when rows, sets or bytes beyond the caps were left out. */
+  truncated: boolean;
+}
+
+/** `audit.capture`: how much of each result is kept. `maxRows: 0` captures nothing. */
+export interface CaptureLimits {
+  maxRows: number;
+  /** UTF-8 bytes of column names plus values, summed over the capture. */
+  maxBytes: number;
 }

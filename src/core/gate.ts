@@ -4,7 +4,7 @@ import type { ApprovalService } from '../approvals/approval-service.js';
 import type { ConnectorConfig } from '../config/schema.js';
 import type { AuditSink, ClientInfo } from './audit-sink.js';
 import type { Clock } from './clock.js';
-import type { Command, CommandOutcome } from './command.js';
+import type { CaptureLimits, Command, CommandOutcome } from './command.js';
 import type { Decision, PolicyDecider } from './decision.js';
 import { GatehouseError } from './errors.js';
 import type { Identity } from './identity.js';
@@ -19,6 +19,8 @@ export interface GateDeps {
   connectors: ReadonlyArray<ConnectorConfig>;
   /** Holds commands that need review; without it, review decisions are refused (fail closed). */
   approvals?: ApprovalService;
+  /** `audit.capture`: how much of each result connectors capture; absent captures nothing. */
+  capture?: CaptureLimits;
 }
 
 /** How a connector takes part while a command waits for review. */
@@ -140,6 +142,12 @@ export class GateSession {
 
   get identity(): Identity {
     return this.record.identity;
+  }
+
+  /** How much of each result to capture into `CommandOutcome.result`; undefined: none. */
+  get captureLimits(): CaptureLimits | undefined {
+    const limits = this.#deps.capture;
+    return limits && limits.maxRows > 0 && limits.maxBytes > 0 ? limits : undefined;
   }
 
   /**
