@@ -292,13 +292,21 @@ describe.each(STORE_KINDS)('ApprovalService on a $name store', (kind) => {
       controller.abort();
       const error = await rejection(outcome);
       expect(error.code).toBe('approval_timeout');
+      expect(error.message).toBe('approval wait cancelled');
       expect(error.details.ticketId).toBe(ticket.id);
+      expect(error.details.hint).toMatch(/send the same command again/);
       expect((await sut.service.get(ticket.id)).status).toBe('pending');
 
       const retry = await startHold(sut.service, holdRequest(text));
       expect(retry.ticket.id).toBe(ticket.id);
       await sut.service.review(ticket.id, alice, 'approve');
       expect((await retry.outcome).text).toBe(text);
+
+      // A signal that was aborted before the hold ends it at once, without consuming anything.
+      const gone = await rejection(
+        sut.service.hold(holdRequest(unique(), { signal: AbortSignal.abort() })),
+      );
+      expect(gone.message).toBe('approval wait cancelled');
     });
   });
 

@@ -251,10 +251,8 @@ export class ApprovalService {
         if (id === ticket.id || id === '*') check();
       });
       const timer = setTimeout(() => finish(timedOut(ticket, 'still pending')), waitMs);
-      const onAbort = () =>
-        finish(
-          new GatehouseError('approval_timeout', 'client stopped waiting', { ticketId: ticket.id }),
-        );
+      const onAbort = () => finish(timedOut(ticket, 'wait cancelled'));
+      if (request.signal?.aborted) return onAbort();
       request.signal?.addEventListener('abort', onAbort, { once: true });
       request.onPending?.(ticket, this.ticketUrl(ticket.id));
       check();
@@ -306,7 +304,7 @@ function denial(ticket: Ticket): GatehouseError {
 
 function timedOut(ticket: Ticket, why: string): GatehouseError {
   const hint =
-    why === 'still pending'
+    why === 'still pending' || why === 'wait cancelled'
       ? 'the ticket stays open until it expires; send the same command again to pick up the decision'
       : undefined;
   return new GatehouseError('approval_timeout', `approval ${why}`, {

@@ -109,7 +109,7 @@ async function attempt(
       );
       return EXIT.denied;
     }
-    if (error.routine === 'gatehouse_approval_timeout') {
+    if (isApprovalTimeout(error)) {
       process.stderr.write(`gatehouse: ${error.message}\n`);
       return 'retry';
     }
@@ -121,6 +121,14 @@ async function attempt(
     clearTimeout(timer);
     await client.end().catch(() => undefined);
   }
+}
+
+/**
+ * The gateway's approval timeout: SQLSTATE 57014 with its own message prefix (a statement the
+ * target cancelled has the same SQLSTATE, but then the command ran and must not be re-sent).
+ */
+function isApprovalTimeout(error: pg.DatabaseError): boolean {
+  return error.code === '57014' && /^gatehouse: approval /.test(error.message ?? '');
 }
 
 function printResults(results: pg.QueryResult[]): void {

@@ -167,8 +167,13 @@ class PostgresConnector implements Connector {
         },
       );
       const connected = target;
+      let relaying: PostgresSession | undefined;
       const key = this.#cancels.issue({
-        cancel: () => cancelOnTarget(live.target, connected.pid, connected.secret),
+        // A command held for review has not reached the target: cancelling ends its wait.
+        cancel: async () => {
+          if (relaying?.cancelWait()) return;
+          await cancelOnTarget(live.target, connected.pid, connected.secret);
+        },
       });
       const greeting = [authenticationOk(), ...target.parameterStatus];
       if (dropped.length > 0) {
@@ -203,6 +208,7 @@ class PostgresConnector implements Connector {
           this.#sessions.delete(session);
         },
       });
+      relaying = session;
       this.#handshaking.delete(socket);
       this.#sessions.add(session);
       session.start();

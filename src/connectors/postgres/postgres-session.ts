@@ -112,6 +112,11 @@ export class PostgresSession {
     this.#onClientData(undefined);
   }
 
+  /** Ends the wait of a command held for review (the client's CancelRequest); false when none is. */
+  cancelWait(): boolean {
+    return this.#messages.cancelWait();
+  }
+
   /** Ends the session from the gateway's side (shutdown), telling the client why. */
   terminate(fields: PgErrorFields): void {
     this.#teardown('gateway shutdown', fields);
@@ -217,6 +222,7 @@ export class PostgresSession {
       target: this.#target,
     };
     logger.debug({ reason }, 'session ending');
+    this.#messages.close();
     if (!client.destroyed) {
       if (clientError) client.end(errorMessage(clientError));
       else client.end();
