@@ -1,6 +1,7 @@
 import type { MaskingRuleConfig } from '../config/schema.js';
 import { type CompiledRule, compileRule, type MaskingIssue } from './compiled-rule.js';
 import { BUILTIN_DETECTORS, customDetector } from './detectors/index.js';
+import { KeyedHasher } from './keyed-hash.js';
 import { RuleSessionMasker, type SessionMasker } from './session-masker.js';
 import type { Detector } from './types.js';
 
@@ -77,16 +78,16 @@ export function compileMasking(
     compileRule(rule, index, detectors, key !== undefined, issues),
   );
   if (issues.length > 0) throw new MaskingConfigError(issues);
-  return new RulePlan(compiled as CompiledRule[], key);
+  return new RulePlan(compiled as CompiledRule[], key && new KeyedHasher(key));
 }
 
 class RulePlan implements MaskingPlan {
   readonly #rules: ReadonlyArray<CompiledRule>;
-  readonly #key: Buffer | undefined;
+  readonly #key: KeyedHasher | undefined;
   /** Sessions with the same exemptions share one (stateless but for memos) masker. */
   readonly #byExemptions = new Map<string, SessionMasker>();
 
-  constructor(rules: ReadonlyArray<CompiledRule>, key: Buffer | undefined) {
+  constructor(rules: ReadonlyArray<CompiledRule>, key: KeyedHasher | undefined) {
     this.#rules = rules;
     this.#key = key;
   }

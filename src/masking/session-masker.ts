@@ -5,6 +5,7 @@ import {
   selectsColumns,
 } from './compiled-rule.js';
 import { maskErrorDetail } from './error-detail.js';
+import type { KeyedHasher } from './keyed-hash.js';
 import { maskCell, stronger } from './strategies.js';
 import { type DetectorEntry, TextMasker } from './text-masker.js';
 import type { Strategy } from './types.js';
@@ -59,10 +60,10 @@ export class RuleSessionMasker implements SessionMasker {
   readonly #globalRules: ReadonlyArray<CompiledRule>;
   readonly #columnRules: ReadonlyArray<CompiledRule>;
   readonly #text: TextMasker;
-  readonly #key: Buffer | undefined;
+  readonly #key: KeyedHasher | undefined;
   readonly #memo = new Map<string, ColumnMaskFn | undefined>();
 
-  constructor(rules: ReadonlyArray<CompiledRule>, key: Buffer | undefined) {
+  constructor(rules: ReadonlyArray<CompiledRule>, key: KeyedHasher | undefined) {
     this.active = rules.length > 0;
     this.#columnRules = rules.filter(selectsColumns);
     this.#globalRules = rules.filter((rule) => !selectsColumns(rule));

@@ -1,11 +1,8 @@
-import { createHmac } from 'node:crypto';
+import type { KeyedHasher } from './keyed-hash.js';
 import type { Strategy } from './types.js';
 
 /** What a whole cell becomes under `redact`. */
 export const REDACTED = '[redacted]';
-
-/** Hex characters of the HMAC kept in `h:<hex>`: 64 bits, enough to join on, short to read. */
-const HASH_HEX_CHARS = 16;
 
 /** Characters `keep_last_N` leaves in place so formatted numbers stay readable. */
 const KEPT_SEPARATORS = new Set([' ', '-']);
@@ -40,17 +37,28 @@ export function stronger(a: Strategy, b: Strategy): Strategy {
   return strength(b) > strength(a) ? b : a;
 }
 
-/** `h:` and the first 16 hex characters of HMAC-SHA256(key, value). */
-export function keyedHash(key: Buffer, value: string): string {
-  return `h:${createHmac('sha256', key).update(value, 'utf8').digest('hex').slice(0, HASH_HEX_CHARS)}`;
-}
-
 /**
  * Replaces every character but the last `n` with `*`, counting in code points and leaving
  * spaces and dashes in place. A value of `n` characters or fewer is masked entirely: keeping
  * "the last 4" of a 4-character value would keep all of it.
  */
 export function keepLast(value: string, n: number): string {
+  // Surrogate pairs (astral code points) need the slower per-code-point path.
+  if (/[\uD800-\uDFFF]/.test(value)) return keepLastCodePoints(value, n);
+  let kept = 0;
+  for (let i = 0; i < value.length; i++) if (!KEPT_SEPARATORS.has(value[i]!)) kept++;
+  let reveal = kept > n ? n : 0;
+  let tail = value.length;
+  while (tail > 0 && reveal > 0) {
+    if (!KEPT_SEPARATORS.has(value[tail - 1]!)) reveal--;
+    tail--;
+  }
+  let masked = '';
+  for (let i = 0; i < tail; i++) masked += KEPT_SEPARATORS.has(value[i]!) ? value[i] : '*';
+  return masked + value.slice(tail);
+}
+
+function keepLastCodePoints(value: string, n: number): string {
   const chars = Array.from(value);
   let kept = 0;
   for (const ch of chars) if (!KEPT_SEPARATORS.has(ch)) kept++;
@@ -67,7 +75,7 @@ export function keepLast(value: string, n: number): string {
 export function maskCell(
   strategy: Strategy,
   value: string,
-  key: Buffer | undefined,
+  hasher: KeyedHasher | undefined,
 ): string | null {
   switch (strategy.kind) {
     case 'null':
@@ -75,7 +83,7 @@ export function maskCell(
     case 'redact':
       return REDACTED;
     case 'hash':
-      return keyedHash(key!, value);
+      return hasher!.hash(value);
     case 'keep_last':
       return keepLast(value, strategy.n);
   }
@@ -89,14 +97,14 @@ export function maskSpan(
   strategy: Strategy,
   value: string,
   detector: string,
-  key: Buffer | undefined,
+  hasher: KeyedHasher | undefined,
 ): string {
   switch (strategy.kind) {
     case 'null':
     case 'redact':
       return `[redacted:${detector}]`;
     case 'hash':
-      return keyedHash(key!, value);
+      return hasher!.hash(value);
     case 'keep_last':
       return keepLast(value, strategy.n);
   }

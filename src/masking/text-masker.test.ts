@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_DETECTORS } from './detectors/index.js';
-import { keyedHash } from './strategies.js';
+import { KeyedHasher } from './keyed-hash.js';
 import { TextMasker } from './text-masker.js';
 import type { Strategy } from './types.js';
 
-const KEY = Buffer.from('k'.repeat(32));
+const KEY = new KeyedHasher(Buffer.from('k'.repeat(32)));
 
 function masker(strategy: Strategy, names = [...BUILTIN_DETECTORS.keys()]): TextMasker {
   return new TextMasker(
@@ -65,7 +65,7 @@ describe('TextMasker', () => {
       'card **** **** **** 1111.',
     );
     expect(masker({ kind: 'hash' }).mask('to ann@corp.example')).toBe(
-      `to ${keyedHash(KEY, 'ann@corp.example')}`,
+      `to ${KEY.hash('ann@corp.example')}`,
     );
   });
 

@@ -53,7 +53,8 @@ function longestCardFrom(
  */
 export const paymentCardDetector: Detector = {
   name: 'payment_card',
-  hint: '\\d(?:[ -]?\\d){11}',
+  // A candidate starts a digit run or follows a separator, with an issuer's first digit.
+  hint: '(?<!\\d)[2-68](?:[ -]?\\d){11}',
   find(text: string, out: Span[]): void {
     RUN.lastIndex = 0;
     for (let m = RUN.exec(text); m !== null; m = RUN.exec(text)) {

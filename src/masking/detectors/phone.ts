@@ -11,10 +11,10 @@ const NANP =
 /**
  * National formats with a trunk prefix 0 (then a non-zero area code, or 00 and a country code)
  * and one separator used throughout: `020 7946 0958`, `01 23 45 67 89`, `030-1234567`,
- * `0044 20 7946 0958`.
+ * `0044 20 7946 0958`. Not right after `<digit>:`, where it is the seconds of a time.
  */
 const TRUNK =
-  /(?<![0-9A-Za-z+.,-])0(?:0[1-9]\d{0,2}|[1-9]\d{0,3})([ .-])\d{2,8}(?:\1\d{2,8}){0,4}(?![0-9A-Za-z])/g;
+  /(?<![0-9A-Za-z+.,-]|\d:)0(?:0[1-9]\d{0,2}|[1-9]\d{0,3})([ .-])\d{2,8}(?:\1\d{2,8}){0,4}(?![0-9A-Za-z])/g;
 
 function digitCount(text: string): number {
   let n = 0;
@@ -32,7 +32,12 @@ function digitCount(text: string): number {
  */
 export const phoneDetector: Detector = {
   name: 'phone',
-  hint: '\\+\\d|\\(\\d{3}\\)|\\d{3}[ .-]\\d{3}[ .-]\\d{4}|0\\d{1,4}[ .-]\\d{2}',
+  // Each alternative is the start of one of the three patterns, so it matches wherever they do.
+  hint: [
+    '\\+\\d(?:[ .-]?(?:\\(\\d{1,4}\\)|\\d)){6}',
+    '(?:\\(\\d{3}\\)[ .-]?|\\d{3}[ .-])\\d{3}[ .-]\\d{4}',
+    '(?<![0-9A-Za-z+.,-]|\\d:)0\\d{1,4}[ .-]\\d{2}',
+  ].join('|'),
   find(text: string, out: Span[]): void {
     eachMatch(INTERNATIONAL, text, (m) => {
       // The greedy match may run into a following number; cut back to whole groups holding
