@@ -8,6 +8,7 @@ import { pgbouncerTarget } from './lib/pgbouncer.js';
 import { renderText, writeReport } from './lib/render.js';
 import { type BenchReport, compare, type RoundResult, summarise } from './lib/report.js';
 import { findScenarios, type Scenario } from './lib/scenarios.js';
+import { replicaReleaseNotes } from './replica-release.js';
 import {
   directTarget,
   type RunningTarget,
@@ -126,6 +127,7 @@ async function main(): Promise<void> {
     'PgBouncer runs in session pooling (one server connection per client session, as the gateway opens one per session), trust auth.',
   ];
   for (const scenario of scenarios) await runScenario(options, scenario, rounds, notes);
+  notes.push(...(await replicaReleaseNotes(options.upstream)));
   const busy = loadNote(Number(environment['loadAverageAtStart']));
   if (busy) notes.push(busy);
 
