@@ -6,6 +6,7 @@ export const REDACTED = '[redacted]';
 
 /** Characters `keep_last_N` leaves in place so formatted numbers stay readable. */
 const KEPT_SEPARATORS = new Set([' ', '-']);
+const MASKABLE = /[^ -]/g;
 
 /** `redact` | `hash` | `null` | `keep_last_<N>` → Strategy, or undefined when not one of them. */
 export function parseStrategy(text: string): Strategy | undefined {
@@ -53,9 +54,7 @@ export function keepLast(value: string, n: number): string {
     if (!KEPT_SEPARATORS.has(value[tail - 1]!)) reveal--;
     tail--;
   }
-  let masked = '';
-  for (let i = 0; i < tail; i++) masked += KEPT_SEPARATORS.has(value[i]!) ? value[i] : '*';
-  return masked + value.slice(tail);
+  return value.slice(0, tail).replace(MASKABLE, '*') + value.slice(tail);
 }
 
 function keepLastCodePoints(value: string, n: number): string {
