@@ -32,7 +32,9 @@ const COMBINED_PRECHECK_MAX = 256;
 export class TextMasker {
   readonly #entries: ReadonlyArray<Prepared>;
   readonly #key: KeyedHasher | undefined;
-  /** null: some detector has no hint, so every value is scanned. */
+  /** Some detector has no hint and scans every value. */
+  readonly #unhinted: boolean;
+  /** The OR of the hints (null when no detector has one). */
   readonly #precheck: RegExp | null;
 
   constructor(entries: ReadonlyArray<DetectorEntry>, key: KeyedHasher | undefined) {
@@ -41,29 +43,22 @@ export class TextMasker {
       hint: entry.detector.hint === null ? null : new RegExp(entry.detector.hint),
     }));
     this.#key = key;
-    const hints = entries.map((entry) => entry.detector.hint);
-    this.#precheck = hints.some((hint) => hint === null)
-      ? null
-      : new RegExp(hints.map((hint) => `(?:${hint})`).join('|'));
-  }
-
-  get empty(): boolean {
-    return this.#entries.length === 0;
+    this.#unhinted = entries.some((entry) => entry.detector.hint === null);
+    const hints = entries.flatMap((entry) => entry.detector.hint ?? []);
+    this.#precheck =
+      hints.length === 0 ? null : new RegExp(hints.map((hint) => `(?:${hint})`).join('|'));
   }
 
   mask(text: string): string {
     if (this.#entries.length === 0 || text.length === 0) return text;
-    if (
-      this.#precheck !== null &&
-      text.length <= COMBINED_PRECHECK_MAX &&
-      !this.#precheck.test(text)
-    ) {
-      return text;
-    }
+    // false: no hinted detector can match, only those without a hint (custom) still run.
+    const hinted =
+      this.#precheck === null || text.length > COMBINED_PRECHECK_MAX || this.#precheck.test(text);
+    if (!hinted && !this.#unhinted) return text;
     const hits: Hit[] = [];
     const spans: Span[] = [];
     for (const { detector, strategy, hint } of this.#entries) {
-      if (hint !== null && !hint.test(text)) continue;
+      if (hint !== null && (!hinted || !hint.test(text))) continue;
       spans.length = 0;
       detector.find(text, spans);
       for (const span of spans) hits.push({ ...span, detector: detector.name, strategy });
