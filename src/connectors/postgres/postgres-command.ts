@@ -8,14 +8,15 @@ export function sqlCommand(
   target: Readonly<Record<string, string>>,
   params?: ReadonlyArray<string | null>,
 ): Command {
-  return {
+  const command: Command = {
     text,
-    ...(params && params.length > 0 && { params }),
     classes: classification.classes,
     whereAbsent: classification.whereAbsent,
     unclassifiable: classification.unclassifiable,
     target,
   };
+  if (params && params.length > 0) command.params = params;
+  return command;
 }
 
 /**

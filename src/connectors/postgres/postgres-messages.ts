@@ -4,8 +4,9 @@
  * https://www.postgresql.org/docs/current/protocol-flow.html
  */
 import type { Logger } from 'pino';
+import type { Command } from '../../core/command.js';
 import { GatehouseError, toGatehouseError } from '../../core/errors.js';
-import type { GateSession, Permit } from '../../core/gate.js';
+import type { CheckHooks, GateSession, Permit } from '../../core/gate.js';
 import type { PreparedStatements, SqlClassifier } from './postgres-classifier.js';
 import { sqlCommand, unknownPortalCommand } from './postgres-command.js';
 import type { Lookup, NameTable } from './postgres-names.js';
@@ -66,9 +67,11 @@ export class ClientMessages {
   #stopWaiting = new AbortController();
   /** A command is held for review right now (a CancelRequest then ends the wait). */
   #held = false;
+  #hooks: CheckHooks;
 
   constructor(ctx: MessageContext) {
     this.#ctx = ctx;
+    this.#hooks = { signal: this.#stopWaiting.signal, onPending: this.#onPending };
   }
 
   /** Ends the wait of a command held for review (CancelRequest); false when none is held. */
@@ -76,6 +79,7 @@ export class ClientMessages {
     if (!this.#held) return false;
     this.#stopWaiting.abort();
     this.#stopWaiting = new AbortController();
+    this.#hooks = { signal: this.#stopWaiting.signal, onPending: this.#onPending };
     return true;
   }
 
@@ -147,35 +151,35 @@ export class ClientMessages {
     return undefined;
   }
 
-  async #query(r: FrameReader): Promise<void> {
+  #query(r: FrameReader): Promise<void> {
     const { buf, start, end } = r;
     const sql = readQuery(r.body());
     const ctx = this.#ctx;
     const classification = ctx.classifier.classify(sql, ctx.prepared);
-    const permit = await this.#check(sqlCommand(sql, classification, ctx.target), true);
-    if (!permit) return;
-    const modified = permit.text !== sql;
-    if (modified) ctx.toTarget.add(fe.query(permit.text));
-    else ctx.toTarget.addRange(buf, start, end);
-    this.#batchHasCommand = true;
-    ctx.relay.expect({
-      kind: 'query',
-      permit,
-      classification: modified
-        ? ctx.classifier.classify(permit.text, ctx.prepared)
-        : classification,
-      sql: permit.text,
-      ...this.#dropUnnamed(),
+    return this.#check(sqlCommand(sql, classification, ctx.target), true).then((permit) => {
+      if (!permit) return;
+      const modified = permit.text !== sql;
+      if (modified) ctx.toTarget.add(fe.query(permit.text));
+      else ctx.toTarget.addRange(buf, start, end);
+      this.#batchHasCommand = true;
+      const pending: Pending = {
+        kind: 'query',
+        permit,
+        classification: modified
+          ? ctx.classifier.classify(permit.text, ctx.prepared)
+          : classification,
+        sql: permit.text,
+      };
+      this.#dropUnnamed(pending);
+      ctx.relay.expect(pending);
     });
   }
 
   /** A simple Query also destroys the unnamed statement and portal. */
-  #dropUnnamed(): Pick<Pending, 'statementOp' | 'portalOp'> {
+  #dropUnnamed(pending: Pending): void {
     const { statements, portals } = this.#ctx;
-    return {
-      ...(statements.known('') && { statementOp: statements.stage('', undefined, this.#segment) }),
-      ...(portals.known('') && { portalOp: portals.stage('', undefined, this.#segment) }),
-    };
+    if (statements.known('')) pending.statementOp = statements.stage('', undefined, this.#segment);
+    if (portals.known('')) pending.portalOp = portals.stage('', undefined, this.#segment);
   }
 
   #parse(r: FrameReader): undefined {
@@ -208,33 +212,45 @@ export class ClientMessages {
     );
   }
 
-  async #execute(r: FrameReader): Promise<void> {
+  #execute(r: FrameReader): Promise<void> {
     const { buf, start, end } = r;
     const { portal } = readExecute(r.body());
     const ctx = this.#ctx;
     const lookup = ctx.portals.lookup(portal, this.#segment);
-    const found = lookup.ready
-      ? lookup.value
-      : await this.#settled(() => ctx.portals.lookup(portal, this.#segment));
+    if (lookup.ready) return this.#executePortal(portal, lookup.value, buf, start, end);
+    return this.#settled(() => ctx.portals.lookup(portal, this.#segment)).then((found) =>
+      this.#executePortal(portal, found, buf, start, end),
+    );
+  }
+
+  #executePortal(
+    portal: string,
+    found: Portal | undefined,
+    buf: Buffer,
+    start: number,
+    end: number,
+  ): Promise<void> {
+    const ctx = this.#ctx;
     const statement = found?.statement;
     const classification = statement && ctx.classifier.classify(statement.sql, ctx.prepared);
     const command = classification
       ? sqlCommand(statement.sql, classification, ctx.target, found.params)
       : unknownPortalCommand(portal, ctx.target);
-    const permit = await this.#check(command, false);
-    if (!permit) return;
-    if (permit.text !== command.text) {
-      const error = new GatehouseError(
-        'policy_denied',
-        'the reviewer modified this command; modified commands run only through the simple query protocol',
-      );
-      ctx.gate.complete(permit, { error: { code: '42501', message: error.message } });
-      this.#refuse(error, false);
-      return;
-    }
-    ctx.toTarget.addRange(buf, start, end);
-    this.#batchHasCommand = true;
-    ctx.relay.expect({ kind: 'execute', permit, classification, sql: statement?.sql });
+    return this.#check(command, false).then((permit) => {
+      if (!permit) return;
+      if (permit.text !== command.text) {
+        const error = new GatehouseError(
+          'policy_denied',
+          'the reviewer modified this command; modified commands run only through the simple query protocol',
+        );
+        ctx.gate.complete(permit, { error: { code: '42501', message: error.message } });
+        this.#refuse(error, false);
+        return;
+      }
+      ctx.toTarget.addRange(buf, start, end);
+      this.#batchHasCommand = true;
+      ctx.relay.expect({ kind: 'execute', permit, classification, sql: statement?.sql });
+    });
   }
 
   #close(r: FrameReader): undefined {
@@ -258,24 +274,21 @@ export class ClientMessages {
     }
   }
 
-  /** Asks the gate; on refusal answers the client as PostgreSQL would and returns undefined. */
-  async #check(
-    command: Parameters<GateSession['check']>[0],
-    simple: boolean,
-  ): Promise<Permit | undefined> {
+  /** Asks the gate; on refusal answers the client as PostgreSQL would and resolves undefined. */
+  #check(command: Command, simple: boolean): Promise<Permit | undefined> {
     // Commands already batched must not wait for this one's decision (which may take a review).
     if (this.#batchHasCommand) this.#ctx.flushTarget();
-    try {
-      return await this.#ctx.gate.check(command, {
-        signal: this.#stopWaiting.signal,
-        onPending: this.#onPending,
-      });
-    } catch (err) {
-      this.#refuse(err, simple);
-      return undefined;
-    } finally {
-      this.#held = false;
-    }
+    return this.#ctx.gate.check(command, this.#hooks).then(
+      (permit) => {
+        this.#held = false;
+        return permit;
+      },
+      (err: unknown) => {
+        this.#held = false;
+        this.#refuse(err, simple);
+        return undefined;
+      },
+    );
   }
 
   /** Tells the client its command is held (a NoticeResponse may come at any time). */
@@ -311,7 +324,9 @@ export class ClientMessages {
         return;
       }
       ctx.toTarget.add(fe.query(FAILING_QUERY));
-      ctx.relay.expect({ kind: 'query', refusal, ...this.#dropUnnamed() });
+      const pending: Pending = { kind: 'query', refusal };
+      this.#dropUnnamed(pending);
+      ctx.relay.expect(pending);
     } else {
       ctx.toTarget.add(fe.executeMissingPortal());
       ctx.relay.expect({ kind: 'execute', refusal });

@@ -15,12 +15,11 @@ export interface StagedOperation<V> {
   readonly value: V | undefined;
   /** Sync segment the operation was sent in. */
   readonly segment: number;
-  /** Resolves once the target answered (or skipped) the operation. */
-  readonly settled: Promise<void>;
 }
 
 interface Staged<V> extends StagedOperation<V> {
-  done: () => void;
+  /** Wake-ups for lookups waiting on this operation; made only when someone waits. */
+  waiters?: Array<() => void>;
 }
 
 export type Lookup<V> =
@@ -33,11 +32,7 @@ export class NameTable<V> {
 
   /** Records an operation sent to the target in `segment`. */
   stage(name: string, value: V | undefined, segment: number): StagedOperation<V> {
-    let done!: () => void;
-    const settled = new Promise<void>((resolve) => {
-      done = resolve;
-    });
-    const op: Staged<V> = { name, value, segment, settled, done };
+    const op: Staged<V> = { name, value, segment };
     this.#latest.set(name, op);
     return op;
   }
@@ -47,7 +42,7 @@ export class NameTable<V> {
     const op = operation as Staged<V>;
     if (applied) this.commit(op.name, op.value);
     if (this.#latest.get(op.name) === op) this.#latest.delete(op.name);
-    op.done();
+    if (op.waiters) for (const wake of op.waiters) wake();
   }
 
   /** Sets (or deletes, with undefined) a committed entry directly. */
@@ -61,7 +56,14 @@ export class NameTable<V> {
     const op = this.#latest.get(name);
     if (op === undefined) return { ready: true, value: this.#committed.get(name) };
     if (op.segment === segment) return { ready: true, value: op.value };
-    return { ready: false, wait: op.settled };
+    const staged = op;
+    return {
+      ready: false,
+      wait: new Promise<void>((resolve) => {
+        staged.waiters ??= [];
+        staged.waiters.push(resolve);
+      }),
+    };
   }
 
   /** True when `name` exists or an operation on it is in flight. */

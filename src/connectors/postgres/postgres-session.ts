@@ -125,7 +125,7 @@ export class PostgresSession {
   readonly #onClientData = (chunk: Buffer | undefined): void => {
     const reader = this.#opts.clientReader;
     if (chunk) reader.push(chunk);
-    if (!this.#busy) void this.#pump();
+    if (!this.#busy) this.#pump();
     else this.#updateClientFlow();
   };
 
@@ -144,23 +144,35 @@ export class PostgresSession {
     }
   };
 
-  /** Handles client messages in order; awaits only where the gate or the target must answer. */
-  async #pump(): Promise<void> {
+  /**
+   * Handles client messages in order. Runs synchronously until a message must wait (for the
+   * gate or for the target), then resumes from the promise: no async hop on the common path.
+   */
+  #pump(): void {
     this.#busy = true;
     const reader = this.#opts.clientReader;
     try {
       while (!this.#closing && reader.next()) {
         const waiting = this.#messages.handle(reader);
-        if (waiting !== undefined) await waiting;
+        if (waiting !== undefined) {
+          waiting.then(this.#resume, this.#abort);
+          return;
+        }
       }
       this.#flushTarget();
     } catch (err) {
       this.#fail(err);
-    } finally {
-      this.#busy = false;
-      this.#updateClientFlow();
     }
+    this.#busy = false;
+    this.#updateClientFlow();
   }
+
+  readonly #resume = (): void => this.#pump();
+
+  readonly #abort = (err: unknown): void => {
+    this.#fail(err);
+    this.#busy = false;
+  };
 
   #flushTarget(): void {
     if (this.#closing || this.#toTarget.empty) return;
