@@ -15,6 +15,8 @@ export interface TicketJson {
   approvers: string[];
   approvalsRequired: number;
   usedAt?: string;
+  grantExpiresAt?: string;
+  revokedAt?: string;
   requester: { subject: string; agent: boolean };
   decisions: Array<{
     reviewer: { subject: string };

@@ -35,6 +35,12 @@ const RULES = [
     review: { approvers: ['dba'], wait: '2s', timeout: '1h' },
   },
   {
+    name: 'agents-update-with-a-grant',
+    when: { statement: ['update'], agent: true },
+    action: 'review',
+    review: { approvers: ['dba'], grant: '1h', wait: '20s' },
+  },
+  {
     name: 'unbounded-deletes-need-two-dbas',
     when: { statement: ['delete'], where: 'absent' },
     action: 'review',
@@ -51,6 +57,9 @@ const TABLES = [
   'flow_cancel',
   'flow_self',
   'flow_two',
+  'flow_grant',
+  'flow_cli',
+  'flow_prepared',
   'flow_exec_ok',
   'flow_exec_deny',
   'flow_exec_wait',
@@ -73,8 +82,8 @@ describe.runIf(ready)('review flow through the gateway (SPEC §6)', () => {
   /** A pg client connected through the gateway, collecting the notices it receives. */
   async function connect(subject = 'agent-1', claims = AGENT) {
     const client = new pg.Client(await gw.clientConfig(subject, claims));
-    const notices: Array<{ message?: string }> = [];
-    client.on('notice', (notice) => notices.push(notice));
+    const notices: string[] = [];
+    client.on('notice', (notice) => notices.push(notice.message ?? ''));
     client.on('error', () => undefined);
     await client.connect();
     clients.push(client);
@@ -143,7 +152,7 @@ describe.runIf(ready)('review flow through the gateway (SPEC §6)', () => {
     const { client, notices } = await connect();
     const held = client.query('DROP TABLE flow_deny').catch((err: pg.DatabaseError) => err);
     const ticket = await bob.waitForTicket('DROP TABLE flow_deny');
-    expect(notices.map((n) => n.message).join('\n')).toContain(ticket.id);
+    expect(notices.join('\n')).toContain(ticket.id);
 
     const noReason = await bob.post(`/api/approvals/${ticket.id}/deny`, {});
     expect(noReason.status).toBe(400);
@@ -164,6 +173,18 @@ describe.runIf(ready)('review flow through the gateway (SPEC §6)', () => {
     expect(await tableExists(db, 'flow_deny')).toBe(true);
     // The session is still usable.
     expect((await client.query('SELECT count(*)::int AS n FROM flow_deny')).rows[0].n).toBe(3);
+  });
+
+  it('extended protocol: a prepared DROP is held at Execute and runs once approved', async () => {
+    const { client, notices } = await connect();
+    const held = client.query({ name: 'drop-prepared', text: 'DROP TABLE flow_prepared' });
+    const ticket = await alice.waitForTicket('DROP TABLE flow_prepared');
+    expect(notices.join('\n')).toContain(ticket.id);
+    expect(await stillPending(held)).toBe(true);
+    expect(await tableExists(db, 'flow_prepared')).toBe(true);
+    await alice.decide(ticket.id, 'approve');
+    expect((await held).command).toBe('DROP');
+    expect(await tableExists(db, 'flow_prepared')).toBe(false);
   });
 
   it("modify runs the reviewer's command instead, and the ticket and command record keep both", async () => {
@@ -213,7 +234,7 @@ describe.runIf(ready)('review flow through the gateway (SPEC §6)', () => {
     const [ticket] = await alice.ticketsFor('TRUNCATE flow_timeout');
     expect(ticket).toMatchObject({ status: 'pending' });
     expect(timedOut.message).toContain(ticket!.id);
-    expect(notices.map((n) => n.message).join('\n')).toContain(ticket!.id);
+    expect(notices.join('\n')).toContain(ticket!.id);
     expect(await rowCount(db, 'flow_timeout')).toBe(3);
 
     await alice.decide(ticket!.id, 'approve');
@@ -345,6 +366,50 @@ describe.runIf(ready)('review flow through the gateway (SPEC §6)', () => {
     expect(await rowCount(db, 'flow_two')).toBe(0);
   });
 
+  it('a just-in-time grant covers every command of its rule for that agent until a reviewer revokes it', async () => {
+    const { client } = await connect('agent-grant');
+    const firstText = 'UPDATE flow_grant SET id = id + 10 WHERE id = 1';
+    const first = client.query(firstText);
+    const ticket = await alice.waitForTicket(firstText);
+    expect(ticket).toMatchObject({ scope: 'grant', rule: 'agents-update-with-a-grant' });
+    const approved = await alice.decide(ticket.id, 'approve', { rationale: 'incident 42' });
+    expect(approved.grantExpiresAt).toBeDefined();
+    await first;
+
+    // Covered: another command of the same rule runs at once, without a ticket.
+    const second = await client.query('UPDATE flow_grant SET id = id + 10 WHERE id = 2');
+    expect(second.rowCount).toBe(1);
+    // Not covered: another agent.
+    const other = await connect('agent-other');
+    const otherText = 'UPDATE flow_grant SET id = 0 WHERE id = 3';
+    const otherHeld = other.client.query(otherText).catch((err: pg.DatabaseError) => err);
+    const otherTicket = await alice.waitForTicket(otherText);
+    expect(otherTicket.id).not.toBe(ticket.id);
+
+    const revoked = await bob.decide(ticket.id, 'revoke', { rationale: 'incident closed' });
+    expect(revoked.revokedAt).toBeDefined();
+    expect(revoked.decisions.at(-1)).toMatchObject({
+      action: 'revoke',
+      rationale: 'incident closed',
+    });
+    const thirdText = 'UPDATE flow_grant SET id = id + 10 WHERE id = 3';
+    const third = client.query(thirdText).catch((err: pg.DatabaseError) => err);
+    const next = await alice.waitForTicket(thirdText);
+    expect(next.id).not.toBe(ticket.id);
+    await alice.decide(next.id, 'deny', { rationale: 'ask again tomorrow' });
+    await alice.decide(otherTicket.id, 'deny', { rationale: 'not yours' });
+    expect(((await third) as pg.DatabaseError).code).toBe('42501');
+    expect(((await otherHeld) as pg.DatabaseError).code).toBe('42501');
+
+    const direct = await db.connect();
+    try {
+      const { rows } = await direct.query('select id from flow_grant order by id');
+      expect(rows.map((r) => r.id)).toEqual([3, 11, 12]);
+    } finally {
+      await direct.end();
+    }
+  });
+
   describe('gatehouse exec (the CLI, as a process)', () => {
     let configFile: string;
     const exec = (sql: string, wait: string) =>
@@ -357,6 +422,19 @@ describe.runIf(ready)('review flow through the gateway (SPEC §6)', () => {
         host: gw.host,
         port: gw.port,
       });
+    });
+
+    it('gatehouse approvals approve: a reviewer decides from the CLI', async () => {
+      const { client } = await connect();
+      const held = client.query('DROP TABLE flow_cli');
+      const ticket = await alice.waitForTicket('DROP TABLE flow_cli');
+      const cli = (args: string[]) =>
+        runCli(['approvals', ...args, '--api-url', gw.gateway.apiUrl, '--token', alice.token]);
+      const approved = await cli(['approve', ticket.id, '--reason', 'from the terminal']);
+      expect(approved.code, approved.stderr).toBe(0);
+      expect(approved.stdout.trim()).toBe(`${ticket.id}: approved`);
+      await held;
+      expect(await tableExists(db, 'flow_cli')).toBe(false);
     });
 
     it('exits 0 once approved, printing the notice and the result', async () => {
