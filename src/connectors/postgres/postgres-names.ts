@@ -73,7 +73,7 @@ export class NameTable<V> {
 
   /** Forgets every committed entry (portals at transaction end, DEALLOCATE ALL). */
   clearCommitted(): void {
-    this.#committed.clear();
+    if (this.#committed.size > 0) this.#committed.clear();
   }
 
   /** Committed entry, ignoring staged operations. */
