@@ -2,20 +2,25 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ApprovalService } from '../approvals/approval-service.js';
+import type { AuditApi } from '../audit/start-audit.js';
 import type { ListenAddress } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { GatehouseError, HTTP_STATUS_BY_CODE } from '../core/errors.js';
 import type { Authenticator } from '../core/identity.js';
 import { registerApprovalRoutes } from './approval-routes.js';
+import { registerAuditRoutes } from './audit-routes.js';
 import { bearerAuth } from './bearer-auth.js';
 import { type HealthDeps, registerHealthRoutes } from './health-routes.js';
 import { errorSchema, ticketSchema } from './schemas.js';
+import { registerSessionRoutes } from './session-routes.js';
 
 export interface ApiDeps extends HealthDeps {
   logger: Logger;
   authenticator: Authenticator;
   approvals: ApprovalService;
   clock: Clock;
+  /** Sessions and audit routes; absent, they are not served. */
+  audit?: AuditApi;
 }
 
 /** The HTTP API: health and metrics at the root, the REST API under /api with bearer tokens. */
@@ -56,6 +61,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(async (api) => {
     api.addHook('onRequest', bearerAuth(deps.authenticator));
     registerApprovalRoutes(api, deps.approvals, deps.clock);
+    if (deps.audit) registerSessionRoutes(api, deps.audit);
+    if (deps.audit) registerAuditRoutes(api, deps.audit);
   });
   return app;
 }

@@ -288,6 +288,8 @@ const auditSchema = z
       })
       .prefault({ max_rows: 100, max_bytes: 65536 }),
     retention: duration.optional(),
+    /** Groups that may read sessions, replay, export and verify (default: every approver group). */
+    readers: z.array(z.string().min(1)).optional(),
   })
   .prefault({ durability: 'strict', capture: { max_rows: 100, max_bytes: 65536 } });
 

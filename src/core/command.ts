@@ -46,6 +46,8 @@ export interface CapturedResult {
   rows: Array<Array<string | null>>;
   /** True when rows, sets or bytes beyond the caps were left out. */
   truncated: boolean;
+  /** Per column, whether the target typed it as a number (replay right-aligns those, as psql). */
+  numeric?: boolean[];
 }
 
 /** `audit.capture`: how much of each result is kept. `maxRows: 0` captures nothing. */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { buildApi, listenApi } from '../api/api-server.js';
+import { startAudit } from '../audit/start-audit.js';
 import type { Config } from '../config/schema.js';
 import { systemClock } from '../core/clock.js';
 import type { Connector, ListenerTls } from '../core/connector.js';
@@ -11,7 +12,7 @@ import { GateMetrics } from '../core/metrics.js';
 import { createAuthenticator } from '../identity/index.js';
 import { createPolicy } from '../policy/index.js';
 import { resolveSecret } from '../secrets/index.js';
-import { openStore, type Store, StoreAuditSink } from '../store/index.js';
+import { openStore, type Store } from '../store/index.js';
 import { startApprovals } from './approvals-wiring.js';
 import { connectorFactory } from './connector-registry.js';
 
@@ -54,7 +55,7 @@ export async function startGateway(
   try {
     const store = await openStore(config.store.url, { logger });
     cleanup.push(() => store.close());
-    const audit = new StoreAuditSink(store, { durability: config.audit.durability, logger });
+    const audit = startAudit(config, store, { logger, clock: systemClock });
     cleanup.push(() => audit.close());
     const authenticator = await createAuthenticator(config.identity.issuers, {
       secret: resolveSecret,
@@ -74,7 +75,8 @@ export async function startGateway(
     });
     cleanup.push(() => approvals.close());
     const gate = new Gate({
-      audit,
+      audit: audit.sink,
+      capture: audit.capture,
       policy: createPolicy(),
       clock,
       logger,
@@ -89,6 +91,7 @@ export async function startGateway(
       authenticator,
       approvals: approvals.service,
       clock,
+      audit: audit.api,
       pingStore: () => store.ping(),
       accepting: () => accepting,
     });

@@ -15,47 +15,38 @@ export type JsonText = string;
 /** Epoch milliseconds, `bigint` in both dialects; PostgreSQL int8 is parsed to number. */
 export type EpochMs = number;
 
-export interface SessionsTable {
-  id: string;
-  connector: string;
-  protocol: string;
-  issuer: string;
-  issuer_name: string;
-  subject: string;
-  name: string | null;
-  groups: JsonText;
-  agent: BooleanColumn;
-  client_address: string;
-  client_port: number | null;
-  client_tls: BooleanColumn;
-  target: JsonText | null;
-  started_at: EpochMs;
-  ended_at: EpochMs | null;
-  end_reason: string | null;
+/**
+ * One fact of the audit record (docs/audit.md): a row of the hash chain. Never updated; deleted
+ * only by a recorded retention purge, from the start of the chain.
+ */
+export interface AuditEventsTable {
+  /** Position in the chain, 1-based, without gaps. */
+  seq: number;
+  /** When the transaction that appended it ran (epoch ms, the writer's clock). */
+  recorded_at: EpochMs;
+  kind: string;
+  session_id: string | null;
+  /** The command's 1-based position in its session; null for session-level events. */
+  command_seq: number | null;
+  /** When the fact happened (session start, command decision, completion, end, purge). */
+  at: EpochMs;
+  connector: string | null;
+  subject: string | null;
+  /** `allow` / `deny` / `review` on command events. */
+  decision: string | null;
+  /** The event's own fields as canonical JSON (sorted keys). */
+  data: JsonText;
+  prev_hash: string;
+  hash: string;
 }
 
-export interface CommandsTable {
-  session_id: string;
-  /** 1-based position in the session; (session_id, seq) is the key. */
-  seq: number;
-  at: EpochMs;
-  text: string;
-  params: JsonText | null;
-  classes: JsonText;
-  where_absent: BooleanColumn | null;
-  unclassifiable: BooleanColumn;
-  target: JsonText | null;
-  decision: string;
-  rule: string | null;
-  reason: string;
-  ticket_id: string | null;
-  executed_text: string | null;
-  outcome_tag: string | null;
-  outcome_rows: number | null;
-  error_code: string | null;
-  error_message: string | null;
-  duration_ms: number | null;
-  completed_at: EpochMs | null;
+/** The chain's head (last appended record) and base (where a recorded purge left it). */
+export interface AuditChainTable {
+  id: string;
+  head_seq: number;
+  head_hash: string;
+  base_seq: number;
+  base_hash: string;
 }
 
 /**
@@ -63,6 +54,6 @@ export interface CommandsTable {
  * their own table interfaces and use `store.db.withTables<TheirTables>()`.
  */
 export interface Database {
-  sessions: SessionsTable;
-  commands: CommandsTable;
+  audit_events: AuditEventsTable;
+  audit_chain: AuditChainTable;
 }

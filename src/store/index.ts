@@ -1,4 +1,4 @@
-export type { BooleanColumn, CommandsTable, Database, SessionsTable } from './database.js';
+export type { AuditChainTable, AuditEventsTable, BooleanColumn, Database } from './database.js';
 export { MIGRATIONS, type MigrationContext, type StoreDialect } from './migrations/index.js';
 export type {
   SessionQuery,

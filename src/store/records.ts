@@ -1,3 +1,4 @@
+import type { Action } from '../config/schema.js';
 import type { ClientInfo } from '../core/audit-sink.js';
 import type { CommandOutcome } from '../core/command.js';
 import type { Decision } from '../core/decision.js';
@@ -18,7 +19,7 @@ export interface StoredSession {
   commandCount: number;
 }
 
-/** A command record as the store returns it, outcome included once it completed. */
+/** A command record as the store returns it, outcome (and captured result) once it completed. */
 export interface StoredCommand {
   seq: number;
   at: number;
@@ -47,6 +48,8 @@ export interface SessionQuery {
   since?: number;
   /** Sessions started before (epoch ms). */
   until?: number;
+  /** Only sessions with at least one command that got this decision. */
+  decision?: Action;
   /** Most recent first; default 100, at most 1000. */
   limit?: number;
 }

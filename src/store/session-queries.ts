@@ -1,109 +1,178 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
+import type {
+  CommandData,
+  OutcomeData,
+  SessionEndData,
+  SessionStartData,
+} from '../audit/audit-event.js';
 import type { Action } from '../config/schema.js';
-import type { CommandsTable, Database, SessionsTable } from './database.js';
+import type { AuditEventsTable, Database } from './database.js';
 import type { SessionQuery, SessionWithCommands, StoredCommand, StoredSession } from './records.js';
 
 const MAX_LIMIT = 1000;
 
-/** Sessions matching the query, most recent first. */
+/**
+ * Sessions matching the query, most recent first, read from the audit chain's records (the
+ * records are the sessions; there is no second copy that could disagree with them).
+ */
 export async function listSessions(
   db: Kysely<Database>,
   query: SessionQuery = {},
 ): Promise<StoredSession[]> {
   let select = db
-    .selectFrom('sessions')
-    .selectAll('sessions')
-    .select(
-      sql<number>`(select count(*) from commands where commands.session_id = sessions.id)`.as(
-        'command_count',
+    .selectFrom('audit_events as s')
+    .select(['s.session_id', 's.connector', 's.at', 's.data'])
+    .select((eb) => [
+      eb
+        .selectFrom('audit_events as c')
+        .select(sql<number>`count(*)`.as('n'))
+        .whereRef('c.session_id', '=', 's.session_id')
+        .where('c.kind', '=', 'command')
+        .as('command_count'),
+      eb
+        .selectFrom('audit_events as e')
+        .select('e.data')
+        .whereRef('e.session_id', '=', 's.session_id')
+        .where('e.kind', '=', 'session_end')
+        .orderBy('e.seq')
+        .limit(1)
+        .as('end_data'),
+      eb
+        .selectFrom('audit_events as e')
+        .select('e.at')
+        .whereRef('e.session_id', '=', 's.session_id')
+        .where('e.kind', '=', 'session_end')
+        .orderBy('e.seq')
+        .limit(1)
+        .as('ended_at'),
+    ])
+    .where('s.kind', '=', 'session_start');
+  if (query.connector !== undefined) select = select.where('s.connector', '=', query.connector);
+  if (query.subject !== undefined) select = select.where('s.subject', '=', query.subject);
+  if (query.since !== undefined) select = select.where('s.at', '>=', query.since);
+  if (query.until !== undefined) select = select.where('s.at', '<', query.until);
+  if (query.decision !== undefined) {
+    const decision = query.decision;
+    select = select.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('audit_events as d')
+          .select('d.seq')
+          .whereRef('d.session_id', '=', 's.session_id')
+          .where('d.kind', '=', 'command')
+          .where('d.decision', '=', decision),
       ),
     );
-  if (query.connector !== undefined) select = select.where('connector', '=', query.connector);
-  if (query.subject !== undefined) select = select.where('subject', '=', query.subject);
-  if (query.since !== undefined) select = select.where('started_at', '>=', query.since);
-  if (query.until !== undefined) select = select.where('started_at', '<', query.until);
+  }
   const limit = Math.min(Math.max(Math.trunc(query.limit ?? 100), 1), MAX_LIMIT);
   const rows = await select
-    .orderBy('started_at', 'desc')
-    .orderBy('id', 'desc')
+    .orderBy('s.at', 'desc')
+    .orderBy('s.session_id', 'desc')
     .limit(limit)
     .execute();
-  return rows.map((row) => toSession(row, Number(row.command_count)));
+  return rows.map((row) => {
+    const session = toSession(row.session_id ?? '', row.connector ?? '', row.at, row.data);
+    if (row.ended_at !== null && row.ended_at !== undefined) {
+      session.endedAt = Number(row.ended_at);
+      session.endReason = (JSON.parse(String(row.end_data)) as SessionEndData).reason;
+    }
+    session.commandCount = Number(row.command_count ?? 0);
+    return session;
+  });
 }
 
-/** One session with its commands in sequence order, or undefined. */
+/** One session with its commands in sequence order, or undefined (unknown, or its start purged). */
 export async function getSession(
   db: Kysely<Database>,
   id: string,
 ): Promise<SessionWithCommands | undefined> {
-  const row = await db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) return undefined;
-  const commands = await db
-    .selectFrom('commands')
+  const rows = await db
+    .selectFrom('audit_events')
     .selectAll()
     .where('session_id', '=', id)
-    .orderBy('seq', 'asc')
+    .orderBy('seq')
     .execute();
-  return { ...toSession(row, commands.length), commands: commands.map(toCommand) };
+  return sessionFromEvents(rows);
 }
 
-function toSession(row: Selectable<SessionsTable>, commandCount: number): StoredSession {
+/** Folds one session's records (in chain order) into the session as it happened. */
+export function sessionFromEvents(
+  rows: ReadonlyArray<Selectable<AuditEventsTable>>,
+): SessionWithCommands | undefined {
+  const start = rows.find((row) => row.kind === 'session_start');
+  if (!start) return undefined;
+  const session = toSession(start.session_id ?? '', start.connector ?? '', start.at, start.data);
+  const commands = new Map<number, StoredCommand>();
+  for (const row of rows) {
+    const seq = Number(row.command_seq);
+    if (row.kind === 'command' && !commands.has(seq)) {
+      commands.set(seq, toCommand(seq, Number(row.at), JSON.parse(row.data) as CommandData));
+    } else if (row.kind === 'outcome') {
+      const command = commands.get(seq);
+      if (command && !command.outcome) {
+        command.outcome = toOutcome(JSON.parse(row.data) as OutcomeData);
+        command.completedAt = Number(row.at);
+      }
+    } else if (row.kind === 'session_end' && session.endedAt === undefined) {
+      session.endedAt = Number(row.at);
+      session.endReason = (JSON.parse(row.data) as SessionEndData).reason;
+    }
+  }
+  const ordered = [...commands.values()].sort((a, b) => a.seq - b.seq);
+  return { ...session, commandCount: ordered.length, commands: ordered };
+}
+
+function toSession(id: string, connector: string, at: number, data: string): StoredSession {
+  const start = JSON.parse(data) as SessionStartData;
+  const { identity, client } = start;
   return {
-    id: row.id,
-    connector: row.connector,
-    protocol: row.protocol,
+    id,
+    connector,
+    protocol: start.protocol,
     identity: {
-      issuer: row.issuer,
-      issuerName: row.issuer_name,
-      subject: row.subject,
-      ...(row.name !== null && { name: row.name }),
-      groups: JSON.parse(row.groups) as string[],
-      agent: Boolean(row.agent),
+      issuer: identity.issuer,
+      issuerName: identity.issuerName,
+      subject: identity.subject,
+      ...(identity.name !== undefined && { name: identity.name }),
+      groups: identity.groups,
+      agent: identity.agent,
     },
     client: {
-      address: row.client_address,
-      ...(row.client_port !== null && { port: Number(row.client_port) }),
-      tls: Boolean(row.client_tls),
+      address: client.address,
+      ...(client.port !== undefined && { port: client.port }),
+      tls: client.tls,
     },
-    ...(row.target !== null && { target: JSON.parse(row.target) as Record<string, string> }),
-    startedAt: Number(row.started_at),
-    ...(row.ended_at !== null && { endedAt: Number(row.ended_at) }),
-    ...(row.end_reason !== null && { endReason: row.end_reason }),
-    commandCount,
+    ...(start.target !== undefined && { target: start.target }),
+    startedAt: Number(at),
+    commandCount: 0,
   };
 }
 
-function toCommand(row: Selectable<CommandsTable>): StoredCommand {
-  const completed = row.completed_at !== null;
+function toCommand(seq: number, at: number, data: CommandData): StoredCommand {
   return {
-    seq: Number(row.seq),
-    at: Number(row.at),
-    text: row.text,
-    ...(row.params !== null && { params: JSON.parse(row.params) as Array<string | null> }),
-    classes: JSON.parse(row.classes) as string[],
-    ...(row.where_absent !== null && { whereAbsent: Boolean(row.where_absent) }),
-    unclassifiable: Boolean(row.unclassifiable),
-    ...(row.target !== null && { target: JSON.parse(row.target) as Record<string, string> }),
+    seq,
+    at,
+    text: data.text,
+    ...(data.params !== undefined && { params: data.params }),
+    classes: data.classes,
+    ...(data.whereAbsent !== undefined && { whereAbsent: data.whereAbsent }),
+    unclassifiable: data.unclassifiable === true,
+    ...(data.target !== undefined && { target: data.target }),
     decision: {
-      action: row.decision as Action,
-      ...(row.rule !== null && { rule: row.rule }),
-      reason: row.reason,
+      action: data.decision.action as Action,
+      ...(data.decision.rule !== undefined && { rule: data.decision.rule }),
+      reason: data.decision.reason,
     },
-    ...(row.ticket_id !== null && { ticketId: row.ticket_id }),
-    ...(row.executed_text !== null && { executedText: row.executed_text }),
-    ...(completed && {
-      outcome: {
-        ...(row.outcome_tag !== null && { tag: row.outcome_tag }),
-        ...(row.outcome_rows !== null && { rows: Number(row.outcome_rows) }),
-        ...(row.error_message !== null && {
-          error: {
-            ...(row.error_code !== null && { code: row.error_code }),
-            message: row.error_message,
-          },
-        }),
-        durationMs: Number(row.duration_ms ?? 0),
-      },
-      completedAt: Number(row.completed_at),
-    }),
+    ...(data.ticketId !== undefined && { ticketId: data.ticketId }),
+    ...(data.executedText !== undefined && { executedText: data.executedText }),
+  };
+}
+
+function toOutcome(data: OutcomeData): NonNullable<StoredCommand['outcome']> {
+  return {
+    ...(data.tag !== undefined && { tag: data.tag }),
+    ...(data.rows !== undefined && { rows: data.rows }),
+    ...(data.error !== undefined && { error: data.error }),
+    durationMs: data.durationMs,
+    ...(data.result !== undefined && { result: data.result }),
   };
 }

@@ -1,7 +1,15 @@
 import { type Logger, pino } from 'pino';
+import {
+  commandEvent,
+  type NewAuditEvent,
+  outcomeEvent,
+  type SessionKeys,
+  sessionEndEvent,
+  sessionStartEvent,
+} from '../audit/audit-event.js';
 import type { AuditSink, CommandRecord, SessionRecord } from '../core/audit-sink.js';
 import { type Clock, systemClock } from '../core/clock.js';
-import type { CommandOutcome } from '../core/command.js';
+import type { CaptureLimits, CommandOutcome } from '../core/command.js';
 import { GatehouseError } from '../core/errors.js';
 import { type AuditOp, writeAuditBatch } from './audit-writes.js';
 import { GroupCommit, type GroupCommitStats } from './group-commit.js';
@@ -23,6 +31,8 @@ export interface StoreAuditSinkOptions {
   maxQueued?: number;
   /** Retry delay after a failed commit, doubling (default 100 ms to 5 s). */
   retryMs?: { min: number; max: number };
+  /** `audit.capture`: captured results are cut to these caps (default 100 rows, 64 KiB). */
+  capture?: CaptureLimits;
 }
 
 export interface AuditSinkStats extends GroupCommitStats {
@@ -36,7 +46,8 @@ const RESOLVED = Promise.resolve();
  * The gate's audit sink over the store, with grouped commits: every record submitted while a
  * commit is in flight, or in the same turn of the event loop, goes into the next transaction
  * (at most `maxBatch` records), so N concurrent sessions cost about one commit per turn
- * instead of N.
+ * instead of N. Each record is one appended row of the hash chain (src/audit, docs/audit.md),
+ * encoded when it is submitted and hashed inside the transaction that holds the chain head.
  *
  * - `sessionStarted`, `sessionEnded` and (strict) `commandDecided` resolve after their
  *   transaction committed and reject with `GatehouseError('store_unavailable')` when it failed;
@@ -57,16 +68,23 @@ export class StoreAuditSink implements AuditSink {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #maxQueued: number;
+  readonly #capture: CaptureLimits;
+  /** Open sessions' connector and subject, repeated on their later records. */
+  readonly #sessions = new Map<string, SessionKeys>();
   #dropped = 0;
   #closed: Promise<void> | undefined;
 
-  constructor(store: Pick<Store, 'db'>, options: StoreAuditSinkOptions = {}) {
+  constructor(store: Pick<Store, 'db' | 'dialect'>, options: StoreAuditSinkOptions = {}) {
     this.#batched = options.durability === 'batched';
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? pino({ level: 'silent' });
     this.#maxQueued = options.maxQueued ?? 50_000;
+    this.#capture = options.capture ?? { maxRows: 100, maxBytes: 65_536 };
     this.#queue = new GroupCommit<AuditOp>({
-      commit: (batch) => store.db.transaction().execute((trx) => writeAuditBatch(trx, batch)),
+      commit: (batch) =>
+        store.db
+          .transaction()
+          .execute((trx) => writeAuditBatch(trx, store.dialect, batch, this.#clock.now())),
       // A refused session or command never happened, so it is not written later; outcomes,
       // session ends and batched decisions already acknowledged must not be lost.
       retain: (op, rejected) =>
@@ -79,20 +97,31 @@ export class StoreAuditSink implements AuditSink {
   }
 
   sessionStarted(record: SessionRecord): Promise<void> {
-    return this.#waitFor({ kind: 'session', record });
+    const event = this.#build(() => sessionStartEvent(record));
+    if (!event) return unrecordable();
+    this.#sessions.set(record.id, {
+      connector: record.connector,
+      subject: record.identity.subject,
+    });
+    return this.#waitFor({ kind: 'session', event }).catch((err: unknown) => {
+      this.#sessions.delete(record.id);
+      throw err;
+    });
   }
 
   commandDecided(record: CommandRecord): Promise<void> {
+    const event = this.#build(() => commandEvent(record, this.#sessions.get(record.sessionId)));
+    if (!event) return unrecordable();
     if (
       this.#batched &&
       !this.#closed &&
       this.#queue.healthy &&
       this.#queue.size < this.#maxQueued
     ) {
-      this.#queue.submit({ kind: 'decided', record });
+      this.#queue.submit({ kind: 'decided', event });
       return RESOLVED;
     }
-    return this.#waitFor({ kind: 'decided', record });
+    return this.#waitFor({ kind: 'decided', event });
   }
 
   commandCompleted(sessionId: string, seq: number, outcome: CommandOutcome): void {
@@ -105,17 +134,29 @@ export class StoreAuditSink implements AuditSink {
       }
       return;
     }
-    this.#queue.submit({
-      kind: 'completed',
-      sessionId,
-      seq,
-      outcome,
-      completedAt: this.#clock.now(),
-    });
+    const keys = this.#sessions.get(sessionId);
+    const now = this.#clock.now();
+    const event =
+      this.#build(() => outcomeEvent(sessionId, seq, outcome, now, this.#capture, keys)) ??
+      this.#build(() =>
+        outcomeEvent(
+          sessionId,
+          seq,
+          { error: { message: 'outcome could not be recorded' }, durationMs: 0 },
+          now,
+          this.#capture,
+          keys,
+        ),
+      );
+    if (event) this.#queue.submit({ kind: 'completed', event });
   }
 
   sessionEnded(sessionId: string, reason: string, endedAt: number): Promise<void> {
-    return this.#waitFor({ kind: 'ended', sessionId, reason, endedAt });
+    const keys = this.#sessions.get(sessionId);
+    this.#sessions.delete(sessionId);
+    const event = this.#build(() => sessionEndEvent(sessionId, reason, endedAt, keys));
+    if (!event) return unrecordable();
+    return this.#waitFor({ kind: 'ended', event });
   }
 
   /** Resolves true once everything submitted so far is committed (false after `timeoutMs`). */
@@ -145,6 +186,16 @@ export class StoreAuditSink implements AuditSink {
     return { ...this.#queue.stats(), dropped: this.#dropped };
   }
 
+  /** Encodes a record; a value that cannot be encoded is logged, and the caller fails closed. */
+  #build(encode: () => NewAuditEvent): NewAuditEvent | undefined {
+    try {
+      return encode();
+    } catch (err) {
+      this.#logger.error({ err }, 'audit record could not be encoded');
+      return undefined;
+    }
+  }
+
   #waitFor(op: AuditOp): Promise<void> {
     if (this.#closed) {
       return Promise.reject(new GatehouseError('store_unavailable', 'the audit sink is shut down'));
@@ -155,4 +206,10 @@ export class StoreAuditSink implements AuditSink {
       this.#queue.submit(op);
     });
   }
+}
+
+function unrecordable(): Promise<void> {
+  return Promise.reject(
+    new GatehouseError('internal', 'this could not be recorded for audit, so it is refused'),
+  );
 }

@@ -3,7 +3,7 @@ import { Migrator } from 'kysely/migration';
 import { type Logger, pino } from 'pino';
 import { GatehouseError } from '../core/errors.js';
 import type { Database } from './database.js';
-import { migrationProvider, type StoreDialect } from './migrations/index.js';
+import { MIGRATIONS, migrationProvider, type StoreDialect } from './migrations/index.js';
 import { createPostgresPool, type PostgresOptions } from './postgres-pool.js';
 import type { SessionQuery, SessionWithCommands, StoredSession } from './records.js';
 import { getSession, listSessions } from './session-queries.js';
@@ -12,6 +12,12 @@ import { parseStoreUrl, redactStoreUrl } from './store-url.js';
 
 export interface StoreOptions extends SqliteOptions, PostgresOptions {
   logger?: Logger;
+  /**
+   * Bring the schema up to date (default true: the gateway). Readers such as the CLI pass
+   * false: they never change a store a running gateway owns, and fail with a clear error when
+   * its schema is not the one this version reads.
+   */
+  migrate?: boolean;
 }
 
 /** The audit store: one Kysely handle over SQLite (embedded) or PostgreSQL (shared by replicas). */
@@ -54,7 +60,8 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
     throw unavailable(`cannot open store ${described}`, err);
   }
   try {
-    await migrate(db, location.dialect, logger);
+    if (options.migrate === false) await checkSchema(db);
+    else await migrate(db, location.dialect, logger);
   } catch (err) {
     await db.destroy().catch(() => undefined);
     throw unavailable(`cannot open store ${described}`, err);
@@ -101,6 +108,28 @@ async function migrate(db: Kysely<Database>, dialect: StoreDialect, logger: Logg
   const done = sqliteMigrations.then(runLocked);
   sqliteMigrations = done.catch(() => undefined);
   return done;
+}
+
+/** Throws unless every migration this version knows, and no other, has been applied. */
+async function checkSchema(db: Kysely<Database>): Promise<void> {
+  const known = MIGRATIONS.map(([name]) => name);
+  let applied: string[];
+  try {
+    const result = await sql<{ name: string }>`select name from gatehouse_migration`.execute(db);
+    applied = result.rows.map((row) => row.name);
+  } catch {
+    throw new Error('it holds no gatehouse schema (start the gateway on it once)');
+  }
+  const missing = known.filter((name) => !applied.includes(name));
+  const unknown = applied.filter((name) => !known.includes(name));
+  if (unknown.length > 0) {
+    throw new Error(`its schema is newer than this gatehouse (${unknown.join(', ')})`);
+  }
+  if (missing.length > 0) {
+    throw new Error(
+      `its schema is older than this gatehouse (missing ${missing.join(', ')}); start the gateway on it once to migrate`,
+    );
+  }
 }
 
 class KyselyStore implements Store {

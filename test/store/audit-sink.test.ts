@@ -61,7 +61,7 @@ for (const backend of backends) {
         await locker.connect();
         try {
           await locker.query('begin');
-          await locker.query('lock table commands in exclusive mode');
+          await locker.query('lock table audit_chain in exclusive mode');
           const first = sink.commandDecided(commandRecord(session.id, 1));
           const waiting = async () => {
             const result = await locker.query(

@@ -118,7 +118,7 @@ for (const backend of backends) {
           {
             seq: 1,
             at: session.startedAt + 1,
-            text: 'insert into t values ($1, $2) -- ünïcødé \u2400 nul',
+            text: 'insert into t values ($1, $2) -- ünïcødé \u0000 nul',
             params: ['a', null],
             classes: ['write'],
             unclassifiable: false,

@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import { registerApprovalsCommand } from './approvals.js';
+import { registerAuditCommand } from './audit.js';
 import { registerConfigCommand } from './config.js';
 import { registerDemoCommand } from './demo.js';
 import { registerExecCommand } from './exec.js';
 import { registerPolicyCommand } from './policy.js';
 import { registerServeCommand } from './serve.js';
+import { registerSessionsCommand } from './sessions.js';
 import { registerTokenCommand } from './token.js';
 
 /** Every CLI command registers itself here; one line per command file. */
@@ -16,4 +18,6 @@ export function registerCommands(program: Command): void {
   registerDemoCommand(program);
   registerApprovalsCommand(program);
   registerExecCommand(program);
+  registerSessionsCommand(program);
+  registerAuditCommand(program);
 }

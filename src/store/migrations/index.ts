@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import { sessionsAndCommands } from './0001-sessions-and-commands.js';
 import { tickets } from './0002-tickets.js';
+import { auditChain } from './0003-audit-chain.js';
 
 export type StoreDialect = 'sqlite' | 'postgres';
 
@@ -25,6 +26,7 @@ export type GatehouseMigration = (context: MigrationContext) => Migration;
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: GatehouseMigration]> = [
   ['0001_sessions_and_commands', sessionsAndCommands],
   ['0002_tickets', tickets],
+  ['0003_audit_chain', auditChain],
 ];
 
 /** The list above as a Kysely migration provider for one dialect. */

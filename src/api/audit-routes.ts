@@ -1,0 +1,58 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { EXPORT_CONTENT_TYPE, type ExportFormat, exportRecords } from '../audit/chain-export.js';
+import { verifyChain } from '../audit/chain-verify.js';
+import { assertAuditReader } from '../audit/readers.js';
+import type { AuditApi } from '../audit/start-audit.js';
+import { parseTimeArg } from '../audit/time-arg.js';
+import { exportQuerySchema, verifyReportSchema } from './audit-schemas.js';
+import { identityOf } from './bearer-auth.js';
+import { bearerSecurity } from './schemas.js';
+
+/** `GET /api/audit/verify` and `GET /api/audit/export` (SPEC §9), for audit readers only. */
+export function registerAuditRoutes(app: FastifyInstance, audit: AuditApi): void {
+  const reader = async (request: FastifyRequest) => {
+    assertAuditReader(identityOf(request), audit.readers);
+  };
+
+  app.get(
+    '/api/audit/verify',
+    {
+      schema: {
+        summary: 'Check the hash chain; names the first broken record',
+        description: 'ok: false with `broken` when a record was edited, deleted or reordered',
+        security: bearerSecurity,
+        response: { 200: verifyReportSchema },
+      },
+      preHandler: reader,
+    },
+    async () => verifyChain(audit.store.db),
+  );
+
+  app.get<{ Querystring: { format?: ExportFormat; since?: string; until?: string } }>(
+    '/api/audit/export',
+    {
+      schema: {
+        summary: 'The audit records in chain order, streamed as JSON Lines or CSV',
+        security: bearerSecurity,
+        querystring: exportQuerySchema,
+        produces: [EXPORT_CONTENT_TYPE.jsonl, EXPORT_CONTENT_TYPE.csv],
+      },
+      preHandler: reader,
+    },
+    async (request, reply) => {
+      const { format = 'jsonl', since, until } = request.query;
+      const now = audit.clock.now();
+      const range = {
+        ...(since !== undefined && { since: parseTimeArg(since, now, 'since') }),
+        ...(until !== undefined && { until: parseTimeArg(until, now, 'until') }),
+      };
+      const body = Readable.from(exportRecords(audit.store.db, { format, ...range }));
+      return reply
+        .type(EXPORT_CONTENT_TYPE[format])
+        .header('content-disposition', `attachment; filename="gatehouse-audit.${format}"`)
+        .header('cache-control', 'no-store')
+        .send(body);
+    },
+  );
+}

@@ -1,0 +1,86 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { assertAuditReader } from '../audit/readers.js';
+import type { AuditApi } from '../audit/start-audit.js';
+import { parseTimeArg } from '../audit/time-arg.js';
+import type { Action } from '../config/schema.js';
+import { GatehouseError } from '../core/errors.js';
+import type { StoredCommand, StoredSession } from '../store/records.js';
+import { sessionDetailSchema, sessionQuerySchema, sessionSummarySchema } from './audit-schemas.js';
+import { identityOf } from './bearer-auth.js';
+import { bearerSecurity, idParamSchema } from './schemas.js';
+
+interface SessionQuerystring {
+  connector?: string;
+  subject?: string;
+  since?: string;
+  until?: string;
+  decision?: Action;
+  limit?: number;
+}
+
+/** `GET /api/sessions` and `GET /api/sessions/{id}` (SPEC §9), for audit readers only. */
+export function registerSessionRoutes(app: FastifyInstance, audit: AuditApi): void {
+  const reader = async (request: FastifyRequest) => {
+    assertAuditReader(identityOf(request), audit.readers);
+  };
+
+  app.get<{ Querystring: SessionQuerystring }>(
+    '/api/sessions',
+    {
+      schema: {
+        summary: 'Recorded sessions, most recent first',
+        security: bearerSecurity,
+        querystring: sessionQuerySchema,
+        response: { 200: { type: 'array', items: sessionSummarySchema } },
+      },
+      preHandler: reader,
+    },
+    async (request) => {
+      const { since, until, ...filters } = request.query;
+      const now = audit.clock.now();
+      const sessions = await audit.store.listSessions({
+        ...filters,
+        ...(since !== undefined && { since: parseTimeArg(since, now, 'since') }),
+        ...(until !== undefined && { until: parseTimeArg(until, now, 'until') }),
+      });
+      return sessions.map(sessionView);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/sessions/:id',
+    {
+      schema: {
+        summary: 'One session with its commands in order: decisions, tickets, outcomes, results',
+        security: bearerSecurity,
+        params: idParamSchema,
+        response: { 200: sessionDetailSchema },
+      },
+      preHandler: reader,
+    },
+    async (request) => {
+      const session = await audit.store.getSession(request.params.id);
+      if (!session) throw new GatehouseError('not_found', `no session ${request.params.id}`);
+      return { ...sessionView(session), commands: session.commands.map(commandView) };
+    },
+  );
+}
+
+/** A session with ISO times. */
+export function sessionView(session: StoredSession) {
+  return {
+    ...session,
+    startedAt: iso(session.startedAt),
+    endedAt: session.endedAt === undefined ? undefined : iso(session.endedAt),
+  };
+}
+
+export function commandView(command: StoredCommand) {
+  return {
+    ...command,
+    at: iso(command.at),
+    completedAt: command.completedAt === undefined ? undefined : iso(command.completedAt),
+  };
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();

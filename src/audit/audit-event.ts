@@ -1,0 +1,167 @@
+import type { CommandRecord, SessionRecord } from '../core/audit-sink.js';
+import type { CapturedResult, CaptureLimits, CommandOutcome } from '../core/command.js';
+import { canonicalJson, storableText } from './canonical-json.js';
+import type { ChainedFields } from './chain-hash.js';
+import { capResult } from './result-capture.js';
+
+/** Every kind of fact the audit chain holds. */
+export type AuditEventKind = 'session_start' | 'command' | 'outcome' | 'session_end' | 'purge';
+
+/** A record ready to be appended: everything but its position, commit time and hashes. */
+export type NewAuditEvent = Omit<ChainedFields, 'recordedAt'>;
+
+/** `data` of a session_start record. */
+export interface SessionStartData {
+  protocol: string;
+  identity: {
+    issuer: string;
+    issuerName: string;
+    subject: string;
+    name?: string;
+    groups: string[];
+    agent: boolean;
+    tenant?: string;
+  };
+  client: { address: string; port?: number; tls: boolean };
+  target?: Record<string, string>;
+}
+
+/** `data` of a command record: what was asked, what policy said, what went to the target. */
+export interface CommandData {
+  text: string;
+  params?: Array<string | null>;
+  classes: string[];
+  whereAbsent?: boolean;
+  unclassifiable?: boolean;
+  target?: Record<string, string>;
+  decision: { action: string; rule?: string; reason: string };
+  ticketId?: string;
+  executedText?: string;
+}
+
+/** `data` of an outcome record. */
+export interface OutcomeData {
+  tag?: string;
+  rows?: number;
+  error?: { code?: string; message: string };
+  durationMs: number;
+  result?: CapturedResult;
+}
+
+/** `data` of a session_end record. */
+export interface SessionEndData {
+  reason: string;
+}
+
+/** `data` of a purge record: records `fromSeq..toSeq` were deleted; `lastHash` was toSeq's hash. */
+export interface PurgeData {
+  fromSeq: number;
+  toSeq: number;
+  lastHash: string;
+  /** The retention cutoff (epoch ms): every deleted record was recorded before it. */
+  before: number;
+}
+
+/** Connector and subject of a session, repeated on its later records so they filter alike. */
+export interface SessionKeys {
+  connector: string;
+  subject: string;
+}
+
+export function sessionStartEvent(record: SessionRecord): NewAuditEvent {
+  const { identity, client } = record;
+  const data: SessionStartData = {
+    protocol: record.protocol,
+    identity: {
+      issuer: identity.issuer,
+      issuerName: identity.issuerName,
+      subject: identity.subject,
+      name: identity.name,
+      groups: [...identity.groups],
+      agent: identity.agent,
+      tenant: identity.tenant,
+    },
+    client: { address: client.address, port: int(client.port), tls: client.tls },
+    target: record.target,
+  };
+  return event('session_start', record.id, null, record.startedAt, data, {
+    connector: record.connector,
+    subject: identity.subject,
+  });
+}
+
+export function commandEvent(record: CommandRecord, keys?: SessionKeys): NewAuditEvent {
+  const { command, decision } = record;
+  const data: CommandData = {
+    text: command.text,
+    params: command.params ? [...command.params] : undefined,
+    classes: [...command.classes],
+    whereAbsent: command.whereAbsent,
+    unclassifiable: command.unclassifiable || undefined,
+    target: command.target ? { ...command.target } : undefined,
+    decision: { action: decision.action, rule: decision.rule, reason: decision.reason },
+    ticketId: record.ticketId,
+    executedText: record.executedText,
+  };
+  return event('command', record.sessionId, record.seq, record.at, data, keys, decision.action);
+}
+
+export function outcomeEvent(
+  sessionId: string,
+  seq: number,
+  outcome: CommandOutcome,
+  completedAt: number,
+  capture: CaptureLimits,
+  keys?: SessionKeys,
+): NewAuditEvent {
+  const data: OutcomeData = {
+    tag: outcome.tag,
+    rows: int(outcome.rows),
+    error: outcome.error && { code: outcome.error.code, message: outcome.error.message },
+    durationMs: int(outcome.durationMs) ?? 0,
+    result: capResult(outcome.result, capture),
+  };
+  return event('outcome', sessionId, seq, completedAt, data, keys);
+}
+
+export function sessionEndEvent(
+  sessionId: string,
+  reason: string,
+  endedAt: number,
+  keys?: SessionKeys,
+): NewAuditEvent {
+  const data: SessionEndData = { reason };
+  return event('session_end', sessionId, null, endedAt, data, keys);
+}
+
+export function purgeEvent(data: PurgeData, at: number): NewAuditEvent {
+  return event('purge', null, null, at, data);
+}
+
+function event(
+  kind: AuditEventKind,
+  sessionId: string | null,
+  commandSeq: number | null,
+  at: number,
+  data: object,
+  keys?: SessionKeys,
+  decision?: string,
+): NewAuditEvent {
+  return {
+    kind,
+    sessionId: sessionId === null ? null : storableText(sessionId),
+    commandSeq,
+    at: int(at) ?? 0,
+    connector: keys ? storableText(keys.connector) : null,
+    subject: keys ? storableText(keys.subject) : null,
+    decision: decision ?? null,
+    data: canonicalJson(data),
+  };
+}
+
+/** A safe integer (rounded), or undefined for anything that is not a finite number. */
+function int(value: number | undefined): number | undefined {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
+  const rounded = Math.round(value);
+  return Number.isSafeInteger(rounded) ? rounded : undefined;
+}

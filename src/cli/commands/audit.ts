@@ -1,0 +1,71 @@
+import { once } from 'node:events';
+import type { Command } from 'commander';
+import { type ExportFormat, exportRecords } from '../../audit/chain-export.js';
+import { verifyChain } from '../../audit/chain-verify.js';
+import { openStoreForReading } from '../../audit/open-for-reading.js';
+import { parseTimeArg } from '../../audit/time-arg.js';
+
+/** `gatehouse audit verify|export`: evidence from the store named by the config. */
+export function registerAuditCommand(program: Command): void {
+  const audit = program
+    .command('audit')
+    .description('check and export the audit record (reads the store named by the config)');
+
+  audit
+    .command('verify')
+    .description('check the hash chain; exit 1 and name the first broken record if any')
+    .option('-c, --config <file>', 'config file (for the store)', './gatehouse.yaml')
+    .option('--json', 'print the report as JSON')
+    .action(async (options: { config: string; json?: boolean }) => {
+      const store = await openStoreForReading(options.config);
+      try {
+        const report = await verifyChain(store.db);
+        if (options.json) console.log(JSON.stringify(report, null, 2));
+        else if (report.ok) {
+          console.log(`ok: ${report.records} records, chains: ${report.chains}`);
+          console.log(`head: record ${report.head.seq} ${report.head.hash}`);
+          if (report.base.seq > 0)
+            console.log(`purged by retention: records 1..${report.base.seq}`);
+        } else {
+          const { broken } = report;
+          console.log(
+            `broken: record ${broken!.seq} (chain ${broken!.chain}): ${broken!.problem.replace('_', ' ')}: ${broken!.detail}`,
+          );
+          console.log(`${report.records} records checked before it`);
+        }
+        if (!report.ok) process.exitCode = 1;
+      } finally {
+        await store.close();
+      }
+    });
+
+  audit
+    .command('export')
+    .description('write the audit records to stdout, in chain order')
+    .option('-c, --config <file>', 'config file (for the store)', './gatehouse.yaml')
+    .option('--format <format>', 'jsonl | csv', 'jsonl')
+    .option('--since <time>', 'recorded at or after (ISO 8601, or a duration ago: 24h)')
+    .option('--until <time>', 'recorded before (ISO 8601, or a duration ago)')
+    .action(async (options: { config: string; format: string; since?: string; until?: string }) => {
+      if (options.format !== 'jsonl' && options.format !== 'csv') {
+        throw new Error('--format must be jsonl or csv');
+      }
+      const now = Date.now();
+      const range = {
+        ...(options.since !== undefined && { since: parseTimeArg(options.since, now, '--since') }),
+        ...(options.until !== undefined && { until: parseTimeArg(options.until, now, '--until') }),
+      };
+      const store = await openStoreForReading(options.config);
+      try {
+        const format = options.format as ExportFormat;
+        for await (const chunk of exportRecords(store.db, { format, ...range })) {
+          if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+        }
+      } catch (err) {
+        // `… | head`: the reader closed the pipe because it has all it wants.
+        if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+      } finally {
+        await store.close();
+      }
+    });
+}
