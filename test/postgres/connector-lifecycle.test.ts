@@ -5,7 +5,7 @@ import { message } from '../../src/connectors/postgres/protocol/writer.js';
 import { startTestGateway, type TestGateway } from '../../src/connectors/postgres/testing.js';
 import { cancelWithPg } from '../helpers/pg-cancel.js';
 import { localConfig, waitForActiveQuery } from '../helpers/pg-db.js';
-import { query, WireClient } from './wire.js';
+import { password, query, startup, WireClient } from './wire.js';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -53,6 +53,34 @@ describe('session end', () => {
     );
     expect(gw.audit.ended.find((e) => e.sessionId === session.id)?.reason).toBe(
       'client disconnected',
+    );
+  });
+
+  it('leaves no target session behind when the client leaves during setup', async () => {
+    const app = `gh-leaving-${Date.now()}`;
+    const token = await gw.token({ sub: 'leaving' });
+    for (let i = 0; i < 5; i++) {
+      const wire = await WireClient.open(gw.host, gw.port);
+      wire.send(startup({ user: 'x', application_name: app }));
+      await wire.message();
+      wire.send(password(token));
+      wire.close();
+    }
+    const count = async () =>
+      (
+        await admin<{ n: number }>(
+          'select count(*)::int n from pg_stat_activity where application_name = $1',
+          [app],
+        )
+      )[0]!.n;
+    await until(
+      async () => (await count()) === 0 && gw.connector.sessionCount() === 0,
+      'setups to unwind',
+    );
+    const opened = gw.audit.sessions.filter((s) => s.identity.subject === 'leaving');
+    await until(
+      () => opened.every((s) => gw.audit.ended.some((e) => e.sessionId === s.id)),
+      'records to end',
     );
   });
 

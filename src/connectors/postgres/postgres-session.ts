@@ -106,6 +106,9 @@ export class PostgresSession {
             },
       ),
     );
+    // Either side may have gone while the session was being set up: 'close' will not come again.
+    if (client.destroyed) return this.#teardown('client disconnected');
+    if (target.destroyed) return this.#teardown('target disconnected');
     target.resume();
     client.resume();
     this.#onTargetData(undefined);
