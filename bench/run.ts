@@ -8,13 +8,13 @@ import { pgbouncerTarget } from './lib/pgbouncer.js';
 import { renderText, writeReport } from './lib/render.js';
 import { type BenchReport, compare, type RoundResult, summarise } from './lib/report.js';
 import { findScenarios, type Scenario } from './lib/scenarios.js';
-import { replicaReleaseNotes } from './replica-release.js';
 import {
   directTarget,
   type RunningTarget,
   type TargetFactory,
   TargetUnavailable,
 } from './lib/targets.js';
+import { replicaReleaseNotes } from './replica-release.js';
 
 const FACTORIES: Record<TargetName, TargetFactory> = {
   direct: directTarget,
