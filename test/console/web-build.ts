@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const WEB = join(ROOT, 'web');
+export const WEB_DIST = join(ROOT, 'dist/web');
+const STAMP = join(ROOT, 'dist/.web-build-hash');
+const LOCK = join(ROOT, 'dist/.web-build-lock');
+
+/**
+ * Builds the console into dist/web (where the gateway serves it from) unless a build of the
+ * current sources is already there. Test files run in parallel processes: one builds under a
+ * lock directory, the others wait, and nobody rebuilds a tree a running gateway is serving.
+ */
+export async function ensureWebBuild(): Promise<void> {
+  const hash = await sourceHash();
+  await mkdir(join(ROOT, 'dist'), { recursive: true });
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if ((await readFile(STAMP, 'utf8').catch(() => '')) === hash) return;
+    try {
+      await mkdir(LOCK);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const age = Date.now() - (await stat(LOCK).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
+      if (age > 120_000) await rm(LOCK, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error('timed out waiting for another web build');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  try {
+    if ((await readFile(STAMP, 'utf8').catch(() => '')) === hash) return;
+    const { build } = await import('vite');
+    await build({ configFile: join(WEB, 'vite.config.ts'), logLevel: 'warn' });
+    await writeFile(STAMP, hash);
+  } finally {
+    await rm(LOCK, { recursive: true, force: true });
+  }
+}
+
+async function sourceHash(): Promise<string> {
+  const hash = createHash('sha256');
+  const files = [
+    join(WEB, 'index.html'),
+    join(WEB, 'vite.config.ts'),
+    ...(await listFiles(join(WEB, 'src'))),
+  ];
+  for (const file of files.sort()) {
+    hash
+      .update(file)
+      .update('\0')
+      .update(await readFile(file))
+      .update('\0');
+  }
+  return hash.digest('hex');
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const nested = await Promise.all(
+    entries.map((e) => (e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)])),
+  );
+  return nested.flat();
+}
