@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { ApprovalService } from '../approvals/approval-service.js';
 import type { AuditApi } from '../audit/start-audit.js';
 import type { ListenAddress } from '../config/schema.js';
+import { consoleSessionToken } from '../console/session-cookie.js';
 import type { Clock } from '../core/clock.js';
 import { GatehouseError, HTTP_STATUS_BY_CODE } from '../core/errors.js';
 import type { Authenticator } from '../core/identity.js';
@@ -59,7 +60,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerHealthRoutes(app, deps);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(async (api) => {
-    api.addHook('onRequest', bearerAuth(deps.authenticator));
+    api.addHook('onRequest', bearerAuth(deps.authenticator, consoleSessionToken));
     registerApprovalRoutes(api, deps.approvals, deps.clock);
     if (deps.audit) registerSessionRoutes(api, deps.audit);
     if (deps.audit) registerAuditRoutes(api, deps.audit);

@@ -8,13 +8,20 @@ declare module 'fastify' {
   }
 }
 
-/** Bearer tokens from the same issuers the connectors accept. */
-export function bearerAuth(authenticator: Authenticator) {
+/**
+ * Bearer tokens from the same issuers the connectors accept. `sessionToken` (the console's
+ * cookie session, CSRF-checked there) is asked only when no Authorization header is sent.
+ */
+export function bearerAuth(
+  authenticator: Authenticator,
+  sessionToken?: (request: FastifyRequest) => string | undefined,
+) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    if (!match) throw new GatehouseError('token_missing', 'send Authorization: Bearer <token>');
-    request.identity = await authenticator.authenticate(match[1]!);
+    const token = match ? match[1] : header ? undefined : sessionToken?.(request);
+    if (!token) throw new GatehouseError('token_missing', 'send Authorization: Bearer <token>');
+    request.identity = await authenticator.authenticate(token);
   };
 }
 

@@ -51,6 +51,22 @@ function isSecureIssuer(text: string): boolean {
 
 const tlsFiles = z.strictObject({ cert: z.string().min(1), key: z.string().min(1) });
 
+/** Reviewer console sign-in: OIDC authorization code + PKCE against one configured issuer. */
+const consoleSchema = z.strictObject({
+  /** Name of an entry in identity.issuers. */
+  issuer: z.string().min(1),
+  client_id: z.string().min(1),
+  client_secret: secretRef.optional(),
+  redirect_path: z
+    .string()
+    .regex(/^\/[A-Za-z0-9/_-]*$/, 'a path such as /console/callback')
+    .prefault('/console/callback'),
+  scopes: z.array(z.string().min(1)).min(1).prefault(['openid', 'profile']),
+  /** Which token from the code exchange proves the reviewer to the Authenticator. */
+  token: z.enum(['access_token', 'id_token']).prefault('access_token'),
+});
+export type ConsoleConfig = z.infer<typeof consoleSchema>;
+
 const serverSchema = z
   .strictObject({
     api: z
@@ -60,6 +76,7 @@ const serverSchema = z
       })
       .prefault({ listen: '127.0.0.1:8080' }),
     tls: tlsFiles.optional(),
+    console: consoleSchema.optional(),
   })
   .prefault({ api: { listen: '127.0.0.1:8080' } });
 
@@ -311,6 +328,16 @@ export const configSchema = z
     masking: maskingSchema,
   })
   .superRefine((config, ctx) => {
+    const signIn = config.server.console;
+    const signInIssuer = config.identity.issuers.find((i) => i.name === signIn?.issuer);
+    if (signIn && (!signInIssuer || signInIssuer.dev || !signInIssuer.issuer)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['server', 'console', 'issuer'],
+        message:
+          'name an identity issuer that has an issuer URL (the dev issuer needs no console section)',
+      });
+    }
     const seenNames = new Map<string, number>();
     const seenListen = new Map<string, number>();
     config.connectors.forEach((connector, index) => {

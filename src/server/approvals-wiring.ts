@@ -11,6 +11,8 @@ import type { Store } from '../store/index.js';
 
 export interface Approvals {
   service: ApprovalService;
+  /** The ticket change feed (the console streams it to reviewers). */
+  changes: TicketChanges;
   close(): Promise<void>;
 }
 
@@ -61,6 +63,7 @@ export async function startApprovals(
   }, SWEEP_MS).unref();
   return {
     service,
+    changes,
     async close() {
       clearInterval(sweeper);
       await dispatcher.drain(5_000);

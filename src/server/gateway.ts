@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { buildApi, listenApi } from '../api/api-server.js';
 import { startAudit } from '../audit/start-audit.js';
 import type { Config } from '../config/schema.js';
+import { registerConsole } from '../console/index.js';
 import { systemClock } from '../core/clock.js';
 import type { Connector, ListenerTls } from '../core/connector.js';
 import { Gate } from '../core/gate.js';
@@ -65,6 +66,7 @@ export async function startGateway(
     const clock = systemClock;
 
     let accepting = true;
+    let live = config;
     let apiUrl = '';
     const publicUrl = () => config.server.api.public_url ?? apiUrl;
     const approvals = await startApprovals(config, store, {
@@ -94,6 +96,19 @@ export async function startGateway(
       audit: audit.api,
       pingStore: () => store.ping(),
       accepting: () => accepting,
+    });
+    await registerConsole(api, {
+      console: config.server.console,
+      issuers: config.identity.issuers,
+      authenticator,
+      approvals: approvals.service,
+      changes: approvals.changes,
+      connectors: () => live.connectors,
+      clock,
+      logger,
+      publicUrl,
+      secret: resolveSecret,
+      listenHost: config.server.api.listen.host,
     });
     apiUrl = await listenApi(api, config.server.api.listen);
     cleanup.push(() => api.close());
@@ -131,6 +146,7 @@ export async function startGateway(
       authenticator,
       reload(next) {
         gate.updateConnectors(next.connectors);
+        live = next;
         logger.info('policy reloaded');
       },
       close() {

@@ -104,11 +104,38 @@ export async function runPolicyTest(
     const path = `connectors[${config.connectors.indexOf(connector)}].${formatPath(issue.path)}`;
     output.stderr(`warning: ${path}: ${issue.message}\n`);
   }
+  const { command, identity, at: now, explanation } = await explainPolicyTest(connector, options);
+  output.stdout(
+    options.json
+      ? `${JSON.stringify({ command, identity, at: new Date(now).toISOString(), ...explanation }, null, 2)}\n`
+      : render(explanation, command, connector),
+  );
+  return 0;
+}
+
+/** What `policy test` (and the console's policy tester) evaluates: one command, one identity. */
+export interface PolicyTestInput {
+  subject: string;
+  groups: string[];
+  agent: boolean;
+  text: string;
+  database?: string;
+  at?: number;
+}
+
+/**
+ * Classifies `text` with the connector's real classifier and explains the policy decision for
+ * a made-up identity, running nothing. Only postgres connectors can classify commands so far.
+ */
+export async function explainPolicyTest(connector: ConnectorConfig, input: PolicyTestInput) {
+  if (connector.type !== 'postgres') {
+    throw new TypeError(`connector "${connector.name}" is of type ${connector.type}`);
+  }
   const { loadSqlClassifier } = await import('../../connectors/postgres/postgres-classifier.js');
-  const classification = (await loadSqlClassifier({ cacheEntries: 1 })).classify(options.text);
-  const database = options.database ?? connector.target.database;
+  const classification = (await loadSqlClassifier({ cacheEntries: 1 })).classify(input.text);
+  const database = input.database ?? connector.target.database;
   const command: Command = {
-    text: options.text,
+    text: input.text,
     classes: classification.classes,
     whereAbsent: classification.whereAbsent,
     unclassifiable: classification.unclassifiable,
@@ -117,18 +144,13 @@ export async function runPolicyTest(
   const identity: Identity = {
     issuer: 'gatehouse-policy-test',
     issuerName: 'policy-test',
-    subject: options.subject,
-    groups: options.groups,
-    agent: options.agent,
+    subject: input.subject,
+    groups: input.groups,
+    agent: input.agent,
   };
-  const now = options.at ?? Date.now();
-  const explanation = createPolicy().explain({ connector, identity, command, now });
-  output.stdout(
-    options.json
-      ? `${JSON.stringify({ command, identity, at: new Date(now).toISOString(), ...explanation }, null, 2)}\n`
-      : render(explanation, command, connector),
-  );
-  return 0;
+  const at = input.at ?? Date.now();
+  const explanation = createPolicy().explain({ connector, identity, command, now: at });
+  return { command, identity, at, explanation };
 }
 
 function render(
