@@ -23,7 +23,13 @@ const types = {
       : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
-/** A pg Pool for the store, with idle-client errors logged instead of crashing the process. */
+/**
+ * A pg Pool for the store whose lost connections are logged instead of crashing the process.
+ * pg-pool listens for errors only on idle clients; a client checked out (a transaction in
+ * flight when the server goes away) emits 'error' with nobody listening, which would be an
+ * uncaught exception. Every client gets a listener of its own for that case: its queries
+ * already fail, and the pool discards it on release.
+ */
 export function createPostgresPool(
   url: string,
   logger: Logger,
@@ -38,5 +44,8 @@ export function createPostgresPool(
     types,
   });
   pool.on('error', (err) => logger.warn({ err }, 'store connection lost; it will be replaced'));
+  pool.on('connect', (client) => {
+    client.on('error', (err) => logger.debug({ err }, 'store connection lost while in use'));
+  });
   return pool;
 }

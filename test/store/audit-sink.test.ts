@@ -89,6 +89,40 @@ for (const backend of backends) {
       },
     );
 
+    // The server going away under a commit in flight: the connection is checked out of the
+    // pool, so only our own listener stands between its 'error' event and a process crash.
+    it.runIf(backend.name === 'postgres')(
+      'survives losing the connection of a commit in flight, then recovers',
+      async () => {
+        const sink = sinkWith({ retryMs: { min: 10, max: 20 } });
+        const session = sessionRecord();
+        await sink.sessionStarted(session);
+        const locker = new pg.Client({ connectionString: database.url });
+        await locker.connect();
+        try {
+          await locker.query('begin');
+          await locker.query('lock table audit_chain in exclusive mode');
+          const inFlight = sink.commandDecided(commandRecord(session.id, 1)).catch((e) => e);
+          const waiting = async () =>
+            (
+              await locker.query(
+                "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+              )
+            ).rows[0].n > 0;
+          expect(await eventually(waiting)).toBe(true);
+          await locker.query(
+            "select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+          );
+          expect(await inFlight).toMatchObject({ code: 'store_unavailable' });
+          await locker.query('commit');
+        } finally {
+          await locker.end();
+        }
+        await expect(sink.commandDecided(commandRecord(session.id, 2))).resolves.toBeUndefined();
+        expect((await store.getSession(session.id))?.commands.map((c) => c.seq)).toEqual([2]);
+      },
+    );
+
     it('caps a transaction at maxBatch records', async () => {
       const sink = sinkWith({ maxBatch: 25 });
       const session = sessionRecord();
