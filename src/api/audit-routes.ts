@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { EXPORT_CONTENT_TYPE, type ExportFormat, exportRecords } from '../audit/chain-export.js';
-import { verifyChain } from '../audit/chain-verify.js';
+import { parseAnchor, verifyChain } from '../audit/chain-verify.js';
 import { assertAuditReader } from '../audit/readers.js';
 import type { AuditApi } from '../audit/start-audit.js';
 import { parseTimeArg } from '../audit/time-arg.js';
@@ -15,18 +15,27 @@ export function registerAuditRoutes(app: FastifyInstance, audit: AuditApi): void
     assertAuditReader(identityOf(request), audit.readers);
   };
 
-  app.get(
+  app.get<{ Querystring: { anchor?: string } }>(
     '/api/audit/verify',
     {
       schema: {
         summary: 'Check the hash chain; names the first broken record',
         description: 'ok: false with `broken` when a record was edited, deleted or reordered',
         security: bearerSecurity,
+        querystring: {
+          type: 'object',
+          properties: {
+            anchor: { type: 'string', description: 'SEQ:HASH of a head noted earlier' },
+          },
+        },
         response: { 200: verifyReportSchema },
       },
       preHandler: reader,
     },
-    async () => verifyChain(audit.store.db),
+    async (request) => {
+      const { anchor } = request.query;
+      return verifyChain(audit.store.db, anchor ? { anchor: parseAnchor(anchor) } : {});
+    },
   );
 
   app.get<{ Querystring: { format?: ExportFormat; since?: string; until?: string } }>(

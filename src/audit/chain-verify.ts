@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
+import { GatehouseError } from '../core/errors.js';
 import type { AuditEventsTable, Database } from '../store/database.js';
 import type { PurgeData } from './audit-event.js';
 import { CHAIN_ID } from './chain-append.js';
@@ -31,6 +32,12 @@ export interface VerifyReport {
 export interface VerifyOptions {
   /** Records read per query (default 2000); memory stays bounded whatever the chain length. */
   pageSize?: number;
+  /**
+   * A head noted earlier (`head` of a past report, kept outside the store): the record at that
+   * position must still carry that hash. Catches a chain rewritten and re-hashed up to its head,
+   * which the chain alone cannot show.
+   */
+  anchor?: { seq: number; hash: string };
 }
 
 /**
@@ -44,7 +51,7 @@ export async function verifyChain(
   db: Kysely<Database>,
   options: VerifyOptions = {},
 ): Promise<VerifyReport> {
-  const pageSize = options.pageSize ?? 2000;
+  const { pageSize = 2000, anchor } = options;
   const chain = await db
     .selectFrom('audit_chain')
     .selectAll()
@@ -83,6 +90,13 @@ export async function verifyChain(
       if (verdict === 'link')
         return report(records, await brokenLink(db, row, seq, expectedSeq, base.seq));
       if (verdict) return report(records, verdict);
+      if (anchor && seq === anchor.seq && row.hash !== anchor.hash) {
+        return report(records, {
+          seq,
+          problem: 'edited',
+          detail: `record ${seq} no longer has the anchored hash ${anchor.hash}`,
+        });
+      }
       if (row.kind === 'purge') purgeCoversBase ||= coversBase(row.data, base);
       expectedSeq = seq + 1;
       expectedPrev = row.hash;
@@ -100,6 +114,13 @@ export async function verifyChain(
         count > 0
           ? `the last ${count} record(s) are missing: the chain head is record ${head.seq}`
           : `the chain head (record ${head.seq}) does not match the last record`,
+    });
+  }
+  if (anchor && anchor.seq > head.seq) {
+    return report(records, {
+      seq: head.seq + 1,
+      problem: 'missing',
+      detail: `the chain ends at record ${head.seq}, before the anchored record ${anchor.seq}`,
     });
   }
   if (!purgeCoversBase) {
@@ -196,4 +217,16 @@ function coversBase(data: string, base: { seq: number; hash: string }): boolean 
   } catch {
     return false;
   }
+}
+
+/** An anchor as `verify` prints the head: `SEQ:HASH`. Throws `invalid_request` otherwise. */
+export function parseAnchor(text: string): { seq: number; hash: string } {
+  const match = /^(\d+):([0-9a-f]{64})$/i.exec(text.trim());
+  if (!match) {
+    throw new GatehouseError(
+      'invalid_request',
+      'an anchor is SEQ:HASH (as verify prints the head)',
+    );
+  }
+  return { seq: Number(match[1]), hash: match[2]!.toLowerCase() };
 }

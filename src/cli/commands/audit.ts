@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import type { Command } from 'commander';
 import { type ExportFormat, exportRecords } from '../../audit/chain-export.js';
-import { verifyChain } from '../../audit/chain-verify.js';
+import { parseAnchor, verifyChain } from '../../audit/chain-verify.js';
 import { openStoreForReading } from '../../audit/open-for-reading.js';
 import { parseTimeArg } from '../../audit/time-arg.js';
 
@@ -15,15 +15,19 @@ export function registerAuditCommand(program: Command): void {
     .command('verify')
     .description('check the hash chain; exit 1 and name the first broken record if any')
     .option('-c, --config <file>', 'config file (for the store)', './gatehouse.yaml')
+    .option('--anchor <seq:hash>', 'a head noted earlier: that record must still have that hash')
     .option('--json', 'print the report as JSON')
-    .action(async (options: { config: string; json?: boolean }) => {
+    .action(async (options: { config: string; anchor?: string; json?: boolean }) => {
+      const anchor = options.anchor === undefined ? undefined : parseAnchor(options.anchor);
       const store = await openStoreForReading(options.config);
       try {
-        const report = await verifyChain(store.db);
+        const report = await verifyChain(store.db, { anchor });
         if (options.json) console.log(JSON.stringify(report, null, 2));
         else if (report.ok) {
           console.log(`ok: ${report.records} records, chains: ${report.chains}`);
-          console.log(`head: record ${report.head.seq} ${report.head.hash}`);
+          console.log(
+            `head: ${report.head.seq}:${report.head.hash} (keep it; --anchor checks it later)`,
+          );
           if (report.base.seq > 0)
             console.log(`purged by retention: records 1..${report.base.seq}`);
         } else {
