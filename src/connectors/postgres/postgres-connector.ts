@@ -4,18 +4,17 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { type ConnectorConfig, isLoopback } from '../../config/schema.js';
+import { isLoopback } from '../../config/schema.js';
 import type { Connector, ConnectorDeps } from '../../core/connector.js';
-import { GatehouseError, isGatehouseError } from '../../core/errors.js';
-import { type GateSession, mayConnect } from '../../core/gate.js';
+import { isGatehouseError } from '../../core/errors.js';
+import type { GateSession } from '../../core/gate.js';
 import { CancelRegistry } from './cancel-registry.js';
+import { admit, greeting } from './postgres-admission.js';
 import { loadSqlClassifier, type SqlClassifier } from './postgres-classifier.js';
 import { clientHandshake } from './postgres-handshake.js';
 import type { ResponseTransform } from './postgres-relay.js';
 import { PostgresSession } from './postgres-session.js';
-import { splitStartupParams } from './postgres-startup-params.js';
-import { cancelOnTarget, connectTarget, type TargetConnection } from './postgres-target.js';
-import { authenticationOk, backendKeyData, readyForQuery } from './protocol/backend.js';
+import { cancelOnTarget, type TargetConnection } from './postgres-target.js';
 import {
   errorMessage,
   gatehouseErrorFields,
@@ -133,40 +132,16 @@ class PostgresConnector implements Connector {
         return;
       }
       current = handshake.socket;
-      const identity = await this.#deps.authenticator.authenticate(handshake.token);
-      const live = this.#deps.gate.connectorConfig(this.name);
-      if (!mayConnect(live, identity)) {
-        throw new GatehouseError(
-          'access_denied',
-          `${identity.subject} may not use connector "${this.name}"`,
-        );
-      }
-      const database = resolveDatabase(live, handshake.params);
-      const { forwarded, dropped } = splitStartupParams(handshake.params);
-      target = await connectTarget({
-        host: live.target.host,
-        port: live.target.port,
-        user: live.target.user!,
-        database,
-        password: live.target.password && this.#deps.secret(live.target.password),
-        tls: live.target.tls,
-        params: forwarded,
-      });
       const client = {
         address: socket.remoteAddress ?? '',
         port: socket.remotePort,
         tls: handshake.tls,
       };
-      const gateSession = await this.#deps.gate.openSession(
-        this.name,
-        'postgres',
-        identity,
-        client,
-        {
-          database,
-        },
-      );
-      const connected = target;
+      const admitted = await admit(this.#deps, handshake.params, handshake.token, client);
+      const { gateSession, database } = admitted;
+      target = admitted.target;
+      const connected = admitted.target;
+      const live = this.#deps.gate.connectorConfig(this.name);
       let relaying: PostgresSession | undefined;
       const key = this.#cancels.issue({
         // A command held for review has not reached the target: cancelling ends its wait.
@@ -175,22 +150,7 @@ class PostgresConnector implements Connector {
           await cancelOnTarget(live.target, connected.pid, connected.secret);
         },
       });
-      const greeting = [authenticationOk(), ...target.parameterStatus];
-      if (dropped.length > 0) {
-        greeting.push(
-          errorMessage(
-            {
-              severity: 'WARNING',
-              code: '01000',
-              message: `gatehouse: startup parameters not forwarded to the target: ${dropped.join(', ')}`,
-              hint: 'use SET statements instead',
-            },
-            'N',
-          ),
-        );
-      }
-      greeting.push(backendKeyData(key.pid, key.secret), readyForQuery('I'));
-      current.write(Buffer.concat(greeting));
+      current.write(greeting(admitted, key));
       handshake.frames.detach();
       const reader = handshake.frames.reader;
       reader.maxLength = config.max_message_bytes ?? DEFAULT_MAX_MESSAGE_BYTES;
@@ -252,22 +212,4 @@ class PostgresConnector implements Connector {
     else socket.end();
     setTimeout(() => socket.destroy(), 2_000).unref();
   }
-}
-
-/**
- * The database a session opens: the configured one. A client may name it explicitly, or name
- * nothing (libpq then sends its user name); any other name is refused. Without a configured
- * database, the client's choice is used.
- */
-function resolveDatabase(config: ConnectorConfig, params: ReadonlyMap<string, string>): string {
-  const configured = config.target.database;
-  const asked = params.get('database');
-  if (!configured) return asked || config.target.user!;
-  if (!asked || asked === configured || asked === params.get('user')) return configured;
-  throw new PgError({
-    severity: 'FATAL',
-    code: '3D000',
-    message: `gatehouse: database "${asked}" is not available through connector "${config.name}"`,
-    hint: `connect to database "${configured}"`,
-  });
 }
