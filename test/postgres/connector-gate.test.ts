@@ -9,8 +9,11 @@ import { startTestGateway, type TestGateway } from '../../src/connectors/postgre
 import { createDatabase, type TestDatabase } from '../helpers/pg-db.js';
 import {
   bind,
+  close,
+  describePortal,
   errorFields,
   execute,
+  flush,
   frame,
   parse,
   query,
@@ -198,6 +201,28 @@ describe('extended query', () => {
     w.send(bind('', 's1'), execute(), sync());
     expect(types(await w.untilReady())).toBe('2 E Z');
     expect(await victimExists()).toEqual({ r: 'victim' });
+    w.close();
+  });
+
+  it('answers Flush without Sync, and closes statements and portals', async () => {
+    const w = await wire();
+    w.send(
+      parse('s3', 'select $1::int + 1'),
+      bind('p3', 's3', ['41']),
+      describePortal('p3'),
+      execute('p3'),
+      flush(),
+    );
+    const flushed: string[] = [];
+    for (let i = 0; i < 5; i++) flushed.push((await w.message())!.type);
+    expect(flushed.join(' ')).toBe('1 2 T D C');
+    w.send(close('P', 'p3'), close('S', 's3'), sync());
+    expect(types(await w.untilReady())).toBe('3 3 Z');
+    // The statement is gone on the target: its error comes first, as PostgreSQL would send it.
+    w.send(bind('', 's3', ['1']), execute(), sync());
+    const answer = await w.untilReady();
+    expect(types(answer)).toBe('E Z');
+    expect(errorFields(answer[0]!.body).C).toBe('26000');
     w.close();
   });
 

@@ -51,6 +51,8 @@ export const bind = (portal: string, statement: string, params: string[] = []): 
 export const execute = (portal = '', maxRows = 0): Buffer => frame('E', portal, maxRows);
 export const sync = (): Buffer => frame('S');
 export const describePortal = (name = ''): Buffer => frame('D', Buffer.from('P'), name);
+export const close = (kind: 'S' | 'P', name: string): Buffer => frame('C', Buffer.from(kind), name);
+export const flush = (): Buffer => frame('H');
 
 function int32(n: number): Buffer {
   const b = Buffer.alloc(4);
