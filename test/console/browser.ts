@@ -24,13 +24,21 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-/** Everything the page logged as an error or threw, for "no console errors" assertions. */
-export function collectConsoleErrors(page: Page): string[] {
+/**
+ * Everything the page logged as an error or threw, for "no console errors" assertions; with
+ * `origin`, only what came from pages or resources of that origin (not an identity provider's).
+ */
+export function collectConsoleErrors(page: Page, origin?: string): string[] {
   const errors: string[] = [];
+  const ours = (url: string) => origin === undefined || url.startsWith(origin);
   page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
+    if (message.type() === 'error' && ours(message.location().url || page.url())) {
+      errors.push(message.text());
+    }
   });
-  page.on('pageerror', (error) => errors.push(String(error)));
+  page.on('pageerror', (error) => {
+    if (ours(page.url())) errors.push(String(error));
+  });
   return errors;
 }
 

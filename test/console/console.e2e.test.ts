@@ -214,6 +214,7 @@ describe.runIf(ready)('reviewer console (Chromium)', { timeout: 60_000 }, () => 
     await reviewer.goto(`${base}/#/sessions?subject=${AGENT.subject}`);
     const rows = reviewer.locator('table tbody tr');
     await rows.first().waitFor();
+    await screenshot(reviewer, 'sessions');
     // Newest first: the session that ran the SELECT and the approved DROP is the older one.
     const row = rows.filter({ hasText: AGENT.subject }).last();
     await row.getByRole('link').click();

@@ -96,9 +96,10 @@ export interface SessionCommand {
     rows?: number;
     error?: { code?: string; message: string };
     durationMs: number;
+    /** The first rows as the client received them (masked, capped by audit.capture). */
+    result?: CapturedResult;
   };
   completedAt?: number | string;
-  result?: CapturedResult;
 }
 
 export interface SessionDetail extends SessionSummary {

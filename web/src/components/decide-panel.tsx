@@ -70,7 +70,7 @@ export function DecidePanel({
           <strong>You cannot decide this ticket:</strong> {reason}
         </p>
       )}
-      {modifying && (
+      {canDecide && modifying && (
         <div className="field">
           <label htmlFor={modifyId}>Command to run instead</label>
           <textarea
@@ -85,26 +85,27 @@ export function DecidePanel({
           />
         </div>
       )}
-      <div className="field">
-        <label htmlFor={rationaleId}>
-          Rationale <span className="muted">(required to deny or modify)</span>
-        </label>
-        <textarea
-          id={rationaleId}
-          ref={rationaleRef}
-          rows={2}
-          value={rationale}
-          onChange={(e) => setRationale(e.target.value)}
-          onKeyDown={(e) => {
-            if (e.key === 'Enter' && (e.ctrlKey || e.metaKey))
-              void decide(modifying ? 'modify' : 'deny');
-          }}
-          disabled={!canDecide}
-          aria-describedby={error ? errorId : undefined}
-          aria-invalid={error?.startsWith('A rationale') ? true : undefined}
-          placeholder={canDecide ? 'Why — the requester sees this' : ''}
-        />
-      </div>
+      {canDecide && (
+        <div className="field">
+          <label htmlFor={rationaleId}>
+            Rationale <span className="muted">(required to deny or modify)</span>
+          </label>
+          <textarea
+            id={rationaleId}
+            ref={rationaleRef}
+            rows={2}
+            value={rationale}
+            onChange={(e) => setRationale(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter' && (e.ctrlKey || e.metaKey))
+                void decide(modifying ? 'modify' : 'deny');
+            }}
+            aria-describedby={error ? errorId : undefined}
+            aria-invalid={error?.startsWith('A rationale') ? true : undefined}
+            placeholder="Why — the requester sees this"
+          />
+        </div>
+      )}
       {error && (
         <p id={errorId} className="notice notice-error" role="alert">
           {error}

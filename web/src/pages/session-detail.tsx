@@ -3,7 +3,7 @@ import { ApiError, api } from '../api.ts';
 import { Classes, Requester, Status } from '../components/badges.tsx';
 import { CommandView } from '../components/command-view.tsx';
 import { formatTime, toMs } from '../time.ts';
-import type { CapturedResult, SessionDetail as Detail, SessionCommand } from '../types.ts';
+import type { CapturedResult, SessionDetail as Detail, SessionCommand, Ticket } from '../types.ts';
 
 const TerminalReplay = lazy(() => import('../components/terminal-replay.tsx'));
 
@@ -13,6 +13,7 @@ const TERMINAL_PROTOCOLS = new Set(['ssh', 'kubernetes']);
 export function SessionDetail({ id }: { id: string }) {
   const [session, setSession] = useState<Detail>();
   const [error, setError] = useState<string>();
+  const [tickets, setTickets] = useState(() => new Map<string, Ticket>());
 
   useEffect(() => {
     setSession(undefined);
@@ -20,6 +21,17 @@ export function SessionDetail({ id }: { id: string }) {
       setError(err instanceof ApiError ? err.message : String(err)),
     );
   }, [id]);
+
+  // Who decided each held command and why; tickets this reader may not see are left out.
+  useEffect(() => {
+    const ids = [...new Set(session?.commands.flatMap((c) => (c.ticketId ? [c.ticketId] : [])))];
+    if (ids.length === 0) return;
+    Promise.all(
+      ids.map((ticketId) =>
+        api<Ticket>(`/api/approvals/${encodeURIComponent(ticketId)}`).catch(() => undefined),
+      ),
+    ).then((found) => setTickets(new Map(found.flatMap((t) => (t ? [[t.id, t] as const] : [])))));
+  }, [session]);
 
   if (error)
     return (
@@ -93,6 +105,7 @@ export function SessionDetail({ id }: { id: string }) {
               key={command.seq}
               command={command}
               start={toMs(session.startedAt) ?? 0}
+              ticket={command.ticketId ? tickets.get(command.ticketId) : undefined}
             />
           ))}
         </ol>
@@ -110,7 +123,15 @@ function FragmentPair({ term, value }: { term: string; value: string }) {
   );
 }
 
-function CommandEntry({ command, start }: { command: SessionCommand; start: number }) {
+function CommandEntry({
+  command,
+  start,
+  ticket,
+}: {
+  command: SessionCommand;
+  start: number;
+  ticket?: Ticket;
+}) {
   const at = toMs(command.at) ?? start;
   const outcome = command.outcome;
   return (
@@ -136,6 +157,7 @@ function CommandEntry({ command, start }: { command: SessionCommand; start: numb
           <CommandView text={command.executedText} />
         </div>
       )}
+      {ticket && <TicketOutcome ticket={ticket} />}
       {command.decision.action === 'deny' && (
         <p className="outcome outcome-error">Denied: {command.decision.reason}</p>
       )}
@@ -155,8 +177,25 @@ function CommandEntry({ command, start }: { command: SessionCommand; start: numb
           <span className="muted"> · {outcome.durationMs.toFixed(1)} ms</span>
         </p>
       )}
-      {command.result && <ResultTable result={command.result} />}
+      {outcome?.result && <ResultTable result={outcome.result} />}
     </li>
+  );
+}
+
+/** The review of a held command: its outcome, who decided, and their rationale. */
+function TicketOutcome({ ticket }: { ticket: Ticket }) {
+  const decisions = ticket.decisions.filter((d) => d.action !== 'revoke');
+  return (
+    <div className="ticket-outcome">
+      <Status status={ticket.status} />
+      {decisions.map((d) => (
+        <span key={`${d.at}-${d.reviewer.subject}`}>
+          {d.action === 'approve' ? 'approved' : d.action === 'deny' ? 'denied' : 'modified'} by{' '}
+          <strong>{d.reviewer.name ?? d.reviewer.subject}</strong>
+          {d.rationale && <q>{d.rationale}</q>}
+        </span>
+      ))}
+    </div>
   );
 }
 
