@@ -252,6 +252,38 @@ describe('prepared statements', () => {
     expect(await direct('select count(*)::int n from victim')).toEqual([{ n: 1 }]);
   });
 
+  it('classifies a protocol Execute of a statement made with SQL PREPARE as what it runs', async () => {
+    await db.exec('insert into victim values (1)');
+    const w = await wire();
+    w.send(query('prepare del as delete from victim'));
+    expect(types(await w.untilReady())).toBe('C Z');
+    w.send(bind('', 'del'), execute(), sync());
+    const answer = await w.untilReady();
+    expect(types(answer)).toBe('2 E Z');
+    expect(errorFields(answer[1]!.body).M).toMatch(/no-unbounded-delete/);
+    expect(await direct('select count(*)::int n from victim')).toEqual([{ n: 1 }]);
+    w.close();
+  });
+
+  it("does not trust a Parse'd EXECUTE to keep its meaning when run by SQL EXECUTE", async () => {
+    await db.exec('insert into victim values (1)');
+    const w = await wire();
+    w.send(query('prepare inner_p as select 1'));
+    expect(types(await w.untilReady())).toBe('C Z');
+    w.send(parse('outer_p', 'execute inner_p'), sync());
+    expect(types(await w.untilReady())).toBe('1 Z');
+    w.send(query('deallocate inner_p; prepare inner_p as delete from victim'));
+    expect(types(await w.untilReady())).toBe('C C Z');
+    w.send(query('execute outer_p'));
+    expect(types(await w.untilReady())).toBe('E Z');
+    // Through the protocol the outer statement is classified afresh: a DELETE without WHERE.
+    w.send(bind('', 'outer_p'), execute(), sync());
+    const answer = await w.untilReady();
+    expect(errorFields(answer[1]!.body).M).toMatch(/no-unbounded-delete/);
+    expect(await direct('select count(*)::int n from victim')).toEqual([{ n: 1 }]);
+    w.close();
+  });
+
   it('classifies SQL EXECUTE of a statement made with a protocol Parse', async () => {
     const w = await wire();
     w.send(parse('s2', 'drop table victim'), sync());

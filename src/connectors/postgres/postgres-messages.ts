@@ -232,7 +232,12 @@ export class ClientMessages {
   ): Promise<void> {
     const ctx = this.#ctx;
     const statement = found?.statement;
-    const classification = statement && ctx.classifier.classify(statement.sql, ctx.prepared);
+    // A Parse'd text may itself EXECUTE a prepared statement: classify it as of now.
+    const classification =
+      statement &&
+      (statement.sqlPrepared
+        ? statement.classification
+        : ctx.classifier.classify(statement.sql, ctx.prepared));
     const command = classification
       ? sqlCommand(statement.sql, classification, ctx.target, found.params)
       : unknownPortalCommand(portal, ctx.target);

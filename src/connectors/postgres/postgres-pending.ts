@@ -11,6 +11,11 @@ import type { StagedOperation } from './postgres-names.js';
 export interface Statement {
   sql: string;
   classification: SqlClassification;
+  /**
+   * Defined by SQL PREPARE (`sql` is then the PREPARE text): `classification` is what the
+   * statement runs and must be used as is; a Parse'd statement is classified again at Execute.
+   */
+  sqlPrepared?: true;
 }
 
 /** A portal: a statement bound to parameters (undefined statement: not known to the gateway). */

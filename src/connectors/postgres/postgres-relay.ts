@@ -4,7 +4,7 @@
  * https://www.postgresql.org/docs/current/protocol-flow.html
  */
 import type { GateSession } from '../../core/gate.js';
-import type { PreparedStatements } from './postgres-classifier.js';
+import type { PreparedStatements, SqlClassification } from './postgres-classifier.js';
 import type { NameTable } from './postgres-names.js';
 import { type Pending, type Portal, rowsOfTag, type Statement } from './postgres-pending.js';
 import type { OutputBatch } from './protocol/batch.js';
@@ -184,7 +184,7 @@ export class ResponseRelay {
     if (item.statementOp) {
       statements.settle(item.statementOp, applied);
       const { name, value } = item.statementOp;
-      if (applied && item.kind === 'parse' && value) prepared.define(name, value.classification);
+      if (applied && item.kind === 'parse' && value) prepared.define(name, forSqlExecute(value));
       if (applied && item.kind === 'close') prepared.delete(name);
     }
     if (item.portalOp) portals.settle(item.portalOp, applied);
@@ -204,9 +204,29 @@ export class ResponseRelay {
       for (const name of classification.deallocate ?? []) statements.commit(name, undefined);
     for (const { name } of classification.prepare ?? []) {
       const now = prepared.get(name);
-      statements.commit(name, now && { sql: item.sql ?? '', classification: now });
+      statements.commit(
+        name,
+        now && { sql: item.sql ?? '', classification: now, sqlPrepared: true },
+      );
     }
   }
 }
 
 const TRANSFORMED = new Set([0x54, 0x44, 0x64, 0x45, 0x4e]);
+
+/**
+ * What SQL `EXECUTE name` of a Parse'd statement does. A Parse'd text that itself executes a
+ * prepared statement is resolved when it runs, which a classification made now cannot follow:
+ * it is unclassifiable for SQL EXECUTE (a protocol Execute classifies it afresh each time).
+ */
+function forSqlExecute(statement: Statement): SqlClassification {
+  const classification = statement.classification;
+  if (!classification.classes.includes('execute') || classification.unclassifiable) {
+    return classification;
+  }
+  return {
+    ...classification,
+    classes: [...classification.classes, 'unclassifiable'],
+    unclassifiable: true,
+  };
+}
