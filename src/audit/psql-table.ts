@@ -27,7 +27,9 @@ export function formatPsqlTable(result: CapturedResult, rowCount?: number): stri
         const value = parts[line] ?? '';
         const more = line < parts.length - 1;
         const last = i === row.length - 1;
-        text += right[i] ? pad(value, widths[i]!, 'start') : last ? value : pad(value, widths[i]!);
+        // A last column is padded only where it has a line of its own (psql's print.c).
+        const padded = last && line >= parts.length ? '' : right[i] ? 'start' : last ? '' : 'end';
+        text += padded ? pad(value, widths[i]!, padded) : value;
         text += last ? (more ? '+' : '') : `${more ? '+' : ' '}| `;
       });
       lines.push(text);

@@ -39,11 +39,14 @@ export function formatCommand(command: StoredCommand): string {
 
 function shown(command: StoredCommand): string[] {
   if (command.executedText === undefined) {
-    const reason =
-      command.decision.action === 'deny'
-        ? `denied by ${command.decision.rule ? `rule "${command.decision.rule}"` : 'connector default'}`
+    // The gate's wording, as the Postgres connector renders a refusal.
+    const { action, rule, reason } = command.decision;
+    const ticket = command.ticketId ? ` (ticket ${command.ticketId})` : '';
+    const refusal =
+      action === 'deny'
+        ? `denied by ${rule ? `rule "${rule}"` : 'connector default'}`
         : 'not executed: held for review and not approved';
-    return [`ERROR:  ${reason}`, `DETAIL:  ${command.decision.reason}`];
+    return [`ERROR:  gatehouse: ${refusal}${ticket}`, `DETAIL:  ${reason}`];
   }
   const outcome = command.outcome;
   if (!outcome) return ['-- no outcome recorded (the session ended or the store was unavailable)'];
