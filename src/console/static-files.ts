@@ -22,7 +22,8 @@ export function defaultWebRoot(): string | undefined {
 /** The console's pages only talk to this origin; nothing may frame them. */
 const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
-  "script-src 'self'",
+  // asciinema-player's terminal emulator is WebAssembly; 'wasm-unsafe-eval' allows only that.
+  "script-src 'self' 'wasm-unsafe-eval'",
   // The terminal player sets inline styles on its cells.
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data:",

@@ -232,6 +232,72 @@ describe.runIf(ready)('reviewer console (Chromium)', { timeout: 60_000 }, () => 
     await screenshot(reviewer, 'session-replay');
   });
 
+  it('lets a reviewer decide with the keyboard alone', async () => {
+    await reviewer.goto(`${base}/#/`);
+    await reviewer.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+    const done = runPsql(AGENT, 'TRUNCATE line_items;\n');
+    const item = reviewer.locator('.ticket-item', { hasText: 'TRUNCATE line_items' });
+    await item.waitFor({ timeout: 15_000 });
+    await item.focus();
+    await reviewer.keyboard.press('Enter');
+    await reviewer.waitForURL(/#\/approvals\//);
+    const detail = reviewer.locator('.ticket-detail', { hasText: 'TRUNCATE line_items' });
+    await detail.waitFor();
+    let onApprove = false;
+    for (let i = 0; i < 40 && !onApprove; i++) {
+      await reviewer.keyboard.press('Tab');
+      onApprove = await reviewer.evaluate(
+        "document.activeElement?.tagName === 'BUTTON' && document.activeElement.textContent === 'Approve' && document.activeElement.closest('.ticket-detail')?.textContent.includes('TRUNCATE line_items')",
+      );
+    }
+    expect(onApprove).toBe(true);
+    await reviewer.keyboard.press('Enter');
+    await detail.locator('.status-approved').waitFor();
+    expect((await done).stdout).toContain('TRUNCATE TABLE');
+  });
+
+  it('replays a recorded terminal session with asciinema-player', async () => {
+    // No connector records terminals yet: the browser is handed a session and an asciicast v2
+    // recording at the network layer, so the player itself runs for real in the page.
+    const id = '00000000-0000-4000-8000-0000000000aa';
+    const cast = [
+      JSON.stringify({ version: 2, width: 80, height: 12, timestamp: 1764000000 }),
+      JSON.stringify([0.1, 'o', '\u001b[32mops@db-1\u001b[0m:~$ ']),
+      JSON.stringify([0.6, 'o', 'sudo systemctl restart postgresql\r\n']),
+      JSON.stringify([1.2, 'o', '\u001b[32mops@db-1\u001b[0m:~$ ']),
+    ].join('\n');
+    const page = await openPage();
+    await devSignIn(page, base, { subject: 'alice', name: 'Alice Reviewer', groups: 'dba' });
+    await page.route(`**/api/sessions/${id}`, (route) =>
+      route.fulfill({
+        json: {
+          id,
+          connector: 'ssh-prod',
+          protocol: 'ssh',
+          identity: { issuer: 'dev', subject: 'ops-agent', groups: ['agents'], agent: true },
+          client: { address: '127.0.0.1', tls: true },
+          startedAt: '2026-11-25T02:00:00.000Z',
+          endedAt: '2026-11-25T02:00:02.000Z',
+          endReason: 'client closed',
+          commandCount: 0,
+          recording: true,
+          commands: [],
+        },
+      }),
+    );
+    await page.route(`**/api/sessions/${id}/recording`, (route) =>
+      route.fulfill({ body: cast, contentType: 'application/x-asciicast' }),
+    );
+    await page.goto(`${base}/#/sessions/${id}`);
+    await page.getByRole('heading', { name: 'Terminal replay' }).waitFor();
+    await page.locator('.ap-player').waitFor();
+    await page.locator('.ap-player').click();
+    await eventually(async () =>
+      expect(await page.locator('.ap-player').textContent()).toContain('systemctl restart'),
+    );
+    await screenshot(page, 'terminal-replay');
+  });
+
   it('explains a decision in the policy tester with the rule that produced it', async () => {
     await reviewer.goto(`${base}/#/policy`);
     await reviewer.getByLabel('Command', { exact: true }).fill('DELETE FROM orders;');
