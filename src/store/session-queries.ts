@@ -46,7 +46,8 @@ export async function listSessions(
         .limit(1)
         .as('ended_at'),
     ])
-    .where('s.kind', '=', 'session_start');
+    // A literal, not a parameter: the partial indexes on session_start records then apply.
+    .where('s.kind', '=', sql.lit('session_start'));
   if (query.connector !== undefined) select = select.where('s.connector', '=', query.connector);
   if (query.subject !== undefined) select = select.where('s.subject', '=', query.subject);
   if (query.since !== undefined) select = select.where('s.at', '>=', query.since);

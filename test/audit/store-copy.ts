@@ -38,7 +38,9 @@ export async function copyStore(url: string): Promise<StoreCopy> {
   copy.pathname = `/${name}`;
   return {
     url: copy.toString(),
-    drop: () => admin((client) => client.query(`drop database if exists ${name} with (force)`)),
+    drop: async () => {
+      await admin((client) => client.query(`drop database if exists ${name} with (force)`));
+    },
   };
 }
 

@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely/migration';
 import { sessionsAndCommands } from './0001-sessions-and-commands.js';
 import { tickets } from './0002-tickets.js';
 import { auditChain } from './0003-audit-chain.js';
+import { auditSessionIndexes } from './0004-audit-session-indexes.js';
 
 export type StoreDialect = 'sqlite' | 'postgres';
 
@@ -27,6 +28,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Gateho
   ['0001_sessions_and_commands', sessionsAndCommands],
   ['0002_tickets', tickets],
   ['0003_audit_chain', auditChain],
+  ['0004_audit_session_indexes', auditSessionIndexes],
 ];
 
 /** The list above as a Kysely migration provider for one dialect. */
