@@ -284,6 +284,58 @@ describe('prepared statements', () => {
     w.close();
   });
 
+  it('classifies a command pipelined behind a redefining PREPARE with the new definition', async () => {
+    await db.exec('insert into victim values (1)');
+    const w = await wire();
+    w.send(query('prepare p as select 1'));
+    expect(types(await w.untilReady())).toBe('C Z');
+    // Sent in one write: the EXECUTEs are decided before the target has answered the PREPARE.
+    w.send(query('deallocate p; prepare p as delete from victim'), query('execute p'));
+    expect(types(await w.untilReady())).toBe('C C Z');
+    const sql = await w.untilReady();
+    expect(errorFields(sql[0]!.body).M).toMatch(/no-unbounded-delete/);
+    w.send(
+      query(
+        'deallocate p; prepare p as delete from victim where false; deallocate p; prepare p as delete from victim',
+      ),
+      bind('', 'p'),
+      execute(),
+      sync(),
+    );
+    expect(types(await w.untilReady())).toBe('C C C C Z');
+    const protocol = await w.untilReady();
+    expect(types(protocol)).toBe('2 E Z');
+    expect(errorFields(protocol[1]!.body).M).toMatch(/no-unbounded-delete/);
+    expect(await direct('select count(*)::int n from victim')).toEqual([{ n: 1 }]);
+    w.close();
+  });
+
+  it('resolves names changed earlier in the same pipeline segment, without waiting for Sync', async () => {
+    await db.exec('insert into victim values (1)');
+    const w = await wire();
+    w.send(parse('q', 'select 1'), sync());
+    expect(types(await w.untilReady())).toBe('1 Z');
+    // Redefine q at protocol level, then run it by SQL EXECUTE, all before any Sync.
+    w.send(close('S', 'q'), parse('q', 'delete from victim'), query('execute q'));
+    const sql = await w.untilReady();
+    expect(types(sql)).toBe('3 1 E Z');
+    expect(errorFields(sql[2]!.body).M).toMatch(/no-unbounded-delete/);
+    // A PREPARE run through Execute, then the prepared statement bound, in one segment.
+    w.send(
+      parse('', 'prepare r as delete from victim'),
+      bind('', ''),
+      execute(),
+      bind('rp', 'r'),
+      execute('rp'),
+      sync(),
+    );
+    const extended = await w.untilReady();
+    expect(types(extended)).toBe('1 2 C 2 E Z');
+    expect(errorFields(extended[4]!.body).M).toMatch(/no-unbounded-delete/);
+    expect(await direct('select count(*)::int n from victim')).toEqual([{ n: 1 }]);
+    w.close();
+  });
+
   it('classifies SQL EXECUTE of a statement made with a protocol Parse', async () => {
     const w = await wire();
     w.send(parse('s2', 'drop table victim'), sync());
@@ -301,6 +353,9 @@ describe('audit', () => {
     await c.query('insert into t select generate_series(1, 3)');
     await c.query({ text: 'select * from t where id > $1', values: [1] });
     await c.query('select 1/0').catch(() => {});
+    // The driver may report the error before the gateway has seen ReadyForQuery, which is when
+    // a simple query's outcome is recorded: one more round trip settles it.
+    await c.query('select 1');
     const outcome = (text: string) => {
       const decided = gw.audit.commands.find((r) => r.command.text === text);
       return gw.audit.outcomes.find(

@@ -7,7 +7,11 @@ import type { Logger } from 'pino';
 import type { Command } from '../../core/command.js';
 import { GatehouseError, toGatehouseError } from '../../core/errors.js';
 import type { CheckHooks, GateSession, Permit } from '../../core/gate.js';
-import type { PreparedStatements, SqlClassifier } from './postgres-classifier.js';
+import type {
+  PreparedStatements,
+  SqlClassification,
+  SqlClassifier,
+} from './postgres-classifier.js';
 import { sqlCommand, unknownPortalCommand } from './postgres-command.js';
 import type { Lookup, NameTable } from './postgres-names.js';
 import type { Pending, Portal, Statement } from './postgres-pending.js';
@@ -16,7 +20,7 @@ import { readyForQuery } from './protocol/backend.js';
 import type { OutputBatch } from './protocol/batch.js';
 import { errorMessage, gatehouseErrorFields } from './protocol/errors.js';
 import { readBind, readExecute, readParse, readQuery, readTargeted } from './protocol/extended.js';
-import type { FrameReader } from './protocol/frame-reader.js';
+import { type FrameView, snapshot } from './protocol/frame-reader.js';
 import * as fe from './protocol/frontend.js';
 
 /** What the message handler needs from its session. */
@@ -43,7 +47,7 @@ export interface MessageContext {
  * Messages without a response of their own must be well-formed: an error the target raised
  * for one could not be attributed to anything.
  */
-function expectEmpty(r: FrameReader, name: string): void {
+function expectEmpty(r: FrameView, name: string): void {
   if (r.end - r.bodyStart !== 0) {
     throw new GatehouseError('protocol_violation', `invalid ${name} message: unexpected body`);
   }
@@ -51,6 +55,11 @@ function expectEmpty(r: FrameReader, name: string): void {
 
 /** A statement no client can run: the target answers with an error (34000) and no effect. */
 const FAILING_QUERY = 'CLOSE "\u0001gatehouse refused"';
+
+const FLUSH = Buffer.from([0x48, 0, 0, 0, 4]);
+
+/** Messages whose meaning depends on prepared statements by name: Query, Bind, Execute. */
+const RESOLVES_NAMES = new Set([0x51, 0x42, 0x45]);
 
 /** Messages the target skips after an error until Sync; the gateway drops them likewise. */
 const SKIPPED_UNTIL_SYNC = new Set([0x50, 0x42, 0x44, 0x45, 0x43, 0x51, 0x46]);
@@ -65,6 +74,12 @@ export class ClientMessages {
   #batchHasCommand = false;
   /** Ends a wait for review when the client cancels it or goes away; replaced after a cancel. */
   #stopWaiting = new AbortController();
+  /**
+   * The last forwarded command that (re)defines prepared statements (PREPARE, DEALLOCATE,
+   * DISCARD ALL). Until the target has answered it, what a name means is unknown, so Query, Bind
+   * and Execute behind it wait instead of being classified against the old definition.
+   */
+  #definitions: { done: boolean; settled: Promise<void> } | undefined;
   /** A command is held for review right now (a CancelRequest then ends the wait). */
   #held = false;
   #hooks: CheckHooks;
@@ -89,9 +104,16 @@ export class ClientMessages {
   }
 
   /** Handles the reader's current frame; returns a promise only when it must wait. */
-  handle(r: FrameReader): Promise<void> | undefined {
+  handle(r: FrameView): Promise<void> | undefined {
     const type = r.type;
     if (this.#skipUntilSync && SKIPPED_UNTIL_SYNC.has(type)) return undefined;
+    if (this.#definitions && RESOLVES_NAMES.has(type)) {
+      const wait = this.#afterDefinitions();
+      if (wait) {
+        const frame = snapshot(r);
+        return wait.then(() => this.handle(frame));
+      }
+    }
     switch (type) {
       case 0x51: // Q Query
         return this.#query(r);
@@ -145,17 +167,67 @@ export class ClientMessages {
     this.#batchHasCommand = false;
   }
 
-  #forward(r: FrameReader, pending?: Pending): undefined {
+  /** Marks a forwarded command that may change prepared statements (see #definitions). */
+  #watchDefinitions(pending: Pending): void {
+    const classification = pending.classification;
+    if (!classification?.prepare && !classification?.deallocate) return;
+    let resolve!: () => void;
+    const barrier = { done: false, settled: new Promise<void>((r) => (resolve = r)) };
+    this.#definitions = barrier;
+    pending.answered = () => {
+      barrier.done = true;
+      resolve();
+    };
+  }
+
+  #afterDefinitions(): Promise<void> | undefined {
+    const barrier = this.#definitions;
+    if (!barrier) return undefined;
+    if (barrier.done) {
+      this.#definitions = undefined;
+      return undefined;
+    }
+    this.#flushForAnswers();
+    return barrier.settled;
+  }
+
+  /**
+   * Waits until the target answered every Parse/Close in flight, when `classification` runs a
+   * prepared statement by name (EXECUTE): its meaning may be changing in those messages.
+   */
+  #statementsSettled(classification: SqlClassification): Promise<void> | undefined {
+    if (!classification.classes.includes('execute')) return undefined;
+    const idle = this.#ctx.statements.idle();
+    if (idle) this.#flushForAnswers();
+    return idle;
+  }
+
+  /**
+   * Sends what is batched plus a Flush, so the target answers everything it was sent even in
+   * the middle of a pipeline segment (the client then sees those answers a little early, which
+   * the protocol allows: a server may flush at any time).
+   */
+  #flushForAnswers(): void {
+    this.#ctx.toTarget.add(FLUSH);
+    this.#ctx.flushTarget();
+  }
+
+  #forward(r: FrameView, pending?: Pending): undefined {
     this.#ctx.toTarget.addRange(r.buf, r.start, r.end);
     if (pending) this.#ctx.relay.expect(pending);
     return undefined;
   }
 
-  #query(r: FrameReader): Promise<void> {
+  #query(r: FrameView): Promise<void> {
     const { buf, start, end } = r;
     const sql = readQuery(r.body());
     const ctx = this.#ctx;
     const classification = ctx.classifier.classify(sql, ctx.prepared);
+    const settling = this.#statementsSettled(classification);
+    if (settling) {
+      const frame = snapshot(r);
+      return settling.then(() => this.#query(frame));
+    }
     return this.#check(sqlCommand(sql, classification, ctx.target), true).then((permit) => {
       if (!permit) return;
       const modified = permit.text !== sql;
@@ -171,6 +243,7 @@ export class ClientMessages {
         sql: permit.text,
       };
       this.#dropUnnamed(pending);
+      this.#watchDefinitions(pending);
       ctx.relay.expect(pending);
     });
   }
@@ -182,7 +255,7 @@ export class ClientMessages {
     if (portals.known('')) pending.portalOp = portals.stage('', undefined, this.#segment);
   }
 
-  #parse(r: FrameReader): undefined {
+  #parse(r: FrameView): undefined {
     const { statement, sql } = readParse(r.body());
     const ctx = this.#ctx;
     const classification = ctx.classifier.classify(sql, ctx.prepared);
@@ -190,7 +263,7 @@ export class ClientMessages {
     return this.#forward(r, { kind: 'parse', statementOp });
   }
 
-  #bind(r: FrameReader): Promise<void> | undefined {
+  #bind(r: FrameView): Promise<void> | undefined {
     const bind = readBind(r.body());
     const lookup = this.#ctx.statements.lookup(bind.statement, this.#segment);
     const stage = (statement: Statement | undefined) => {
@@ -212,7 +285,7 @@ export class ClientMessages {
     );
   }
 
-  #execute(r: FrameReader): Promise<void> {
+  #execute(r: FrameView): Promise<void> {
     const { buf, start, end } = r;
     const { portal } = readExecute(r.body());
     const ctx = this.#ctx;
@@ -238,6 +311,8 @@ export class ClientMessages {
       (statement.sqlPrepared
         ? statement.classification
         : ctx.classifier.classify(statement.sql, ctx.prepared));
+    const settling = classification && this.#statementsSettled(classification);
+    if (settling) return settling.then(() => this.#executePortal(portal, found, buf, start, end));
     const command = classification
       ? sqlCommand(statement.sql, classification, ctx.target, found.params)
       : unknownPortalCommand(portal, ctx.target);
@@ -254,11 +329,13 @@ export class ClientMessages {
       }
       ctx.toTarget.addRange(buf, start, end);
       this.#batchHasCommand = true;
-      ctx.relay.expect({ kind: 'execute', permit, classification, sql: statement?.sql });
+      const pending: Pending = { kind: 'execute', permit, classification, sql: statement?.sql };
+      this.#watchDefinitions(pending);
+      ctx.relay.expect(pending);
     });
   }
 
-  #close(r: FrameReader): undefined {
+  #close(r: FrameView): undefined {
     const { kind, name } = readTargeted(r.body());
     const ctx = this.#ctx;
     if (kind === 'S') {

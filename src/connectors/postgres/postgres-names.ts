@@ -29,11 +29,15 @@ export type Lookup<V> =
 export class NameTable<V> {
   readonly #committed = new Map<string, V>();
   readonly #latest = new Map<string, Staged<V>>();
+  /** Operations sent but not yet answered, and who waits for none to be left. */
+  #unsettled = 0;
+  #idleWaiters: Array<() => void> = [];
 
   /** Records an operation sent to the target in `segment`. */
   stage(name: string, value: V | undefined, segment: number): StagedOperation<V> {
     const op: Staged<V> = { name, value, segment };
     this.#latest.set(name, op);
+    this.#unsettled++;
     return op;
   }
 
@@ -43,6 +47,15 @@ export class NameTable<V> {
     if (applied) this.commit(op.name, op.value);
     if (this.#latest.get(op.name) === op) this.#latest.delete(op.name);
     if (op.waiters) for (const wake of op.waiters) wake();
+    if (--this.#unsettled === 0 && this.#idleWaiters.length > 0) {
+      for (const wake of this.#idleWaiters.splice(0)) wake();
+    }
+  }
+
+  /** Resolves once every staged operation was answered; undefined when none is in flight. */
+  idle(): Promise<void> | undefined {
+    if (this.#unsettled === 0) return undefined;
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   /** Sets (or deletes, with undefined) a committed entry directly. */

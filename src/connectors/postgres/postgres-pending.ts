@@ -38,6 +38,8 @@ export interface Pending {
   sql?: string;
   statementOp?: StagedOperation<Statement>;
   portalOp?: StagedOperation<Portal>;
+  /** Called once the target answered (or skipped) this message, whatever the outcome. */
+  answered?: () => void;
   tag?: string;
   rows?: number;
   error?: { code?: string; message: string };

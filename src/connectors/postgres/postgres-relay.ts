@@ -192,6 +192,7 @@ export class ResponseRelay {
       gate.complete(item.permit, { tag: item.tag, rows: item.rows, error: item.error });
     }
     if (item.classification && !skipped && item.permit) this.#applyPrepared(item, ok);
+    item.answered?.();
   }
 
   #applyPrepared(item: Pending, ok: boolean): void {

@@ -13,7 +13,23 @@ export class FrameError extends Error {
 
 const EMPTY = Buffer.alloc(0);
 
-export class FrameReader {
+/** One framed message, as offsets into a buffer. */
+export interface FrameView {
+  readonly type: number;
+  readonly buf: Buffer;
+  readonly start: number;
+  readonly bodyStart: number;
+  readonly end: number;
+  body(): Buffer;
+}
+
+/** A copy of the reader's current frame position that stays valid after the reader moves on. */
+export function snapshot(frame: FrameView): FrameView {
+  const { type, buf, start, bodyStart, end } = frame;
+  return { type, buf, start, bodyStart, end, body: () => buf.subarray(bodyStart, end) };
+}
+
+export class FrameReader implements FrameView {
   /** Buffer holding the current frame; valid until the next call to `next`. */
   buf: Buffer = EMPTY;
   /** Type byte of the current frame (0 for untyped startup packets). */
