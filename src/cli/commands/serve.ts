@@ -12,7 +12,9 @@ export function registerServeCommand(program: Command): void {
     .action(async (options: { config: string }) => {
       const logger = createLogger();
       const gateway = await startGateway(await loadConfig(options.config), { logger });
-      runUntilSignalled(gateway, logger, async () => gateway.reload(await loadConfig(options.config)));
+      runUntilSignalled(gateway, logger, async () =>
+        gateway.reload(await loadConfig(options.config)),
+      );
     });
 }
 
@@ -42,7 +44,9 @@ export function runUntilSignalled(
   process.on('SIGTERM', () => stop('SIGTERM'));
   if (reload) {
     process.on('SIGHUP', () => {
-      reload().catch((err: unknown) => logger.error({ err }, 'config reload failed; keeping the running policy'));
+      reload().catch((err: unknown) =>
+        logger.error({ err }, 'config reload failed; keeping the running policy'),
+      );
     });
   }
 }
