@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { EXPORT_CONTENT_TYPE, type ExportFormat, exportRecords } from '../audit/chain-export.js';
 import { parseAnchor, verifyChain } from '../audit/chain-verify.js';
+import { readAudit } from '../audit/read-store.js';
 import { assertAuditReader } from '../audit/readers.js';
 import type { AuditApi } from '../audit/start-audit.js';
 import { parseTimeArg } from '../audit/time-arg.js';
@@ -34,7 +35,8 @@ export function registerAuditRoutes(app: FastifyInstance, audit: AuditApi): void
     },
     async (request) => {
       const { anchor } = request.query;
-      return verifyChain(audit.store.db, anchor ? { anchor: parseAnchor(anchor) } : {});
+      const options = anchor ? { anchor: parseAnchor(anchor) } : {};
+      return readAudit(() => verifyChain(audit.store.db, options));
     },
   );
 
@@ -56,7 +58,8 @@ export function registerAuditRoutes(app: FastifyInstance, audit: AuditApi): void
         ...(since !== undefined && { since: parseTimeArg(since, now, 'since') }),
         ...(until !== undefined && { until: parseTimeArg(until, now, 'until') }),
       };
-      const body = Readable.from(exportRecords(audit.store.db, { format, ...range }));
+      const records = await readAudit(() => exportRecords(audit.store.db, { format, ...range }));
+      const body = Readable.from(records);
       return reply
         .type(EXPORT_CONTENT_TYPE[format])
         .header('content-disposition', `attachment; filename="gatehouse-audit.${format}"`)

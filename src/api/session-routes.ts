@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { readAudit } from '../audit/read-store.js';
 import { assertAuditReader } from '../audit/readers.js';
 import type { AuditApi } from '../audit/start-audit.js';
 import { parseTimeArg } from '../audit/time-arg.js';
@@ -38,11 +39,12 @@ export function registerSessionRoutes(app: FastifyInstance, audit: AuditApi): vo
     async (request) => {
       const { since, until, ...filters } = request.query;
       const now = audit.clock.now();
-      const sessions = await audit.store.listSessions({
+      const query = {
         ...filters,
         ...(since !== undefined && { since: parseTimeArg(since, now, 'since') }),
         ...(until !== undefined && { until: parseTimeArg(until, now, 'until') }),
-      });
+      };
+      const sessions = await readAudit(() => audit.store.listSessions(query));
       return sessions.map(sessionView);
     },
   );
@@ -59,7 +61,7 @@ export function registerSessionRoutes(app: FastifyInstance, audit: AuditApi): vo
       preHandler: reader,
     },
     async (request) => {
-      const session = await audit.store.getSession(request.params.id);
+      const session = await readAudit(() => audit.store.getSession(request.params.id));
       if (!session) throw new GatehouseError('not_found', `no session ${request.params.id}`);
       return { ...sessionView(session), commands: session.commands.map(commandView) };
     },

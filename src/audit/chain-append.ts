@@ -20,8 +20,10 @@ const ROWS_PER_INSERT = 1000;
 
 /**
  * Reads the chain head and holds it until the caller's transaction ends, so appenders on every
- * replica take turns. PostgreSQL: `SELECT … FOR UPDATE` (a row lock). SQLite: a no-op UPDATE
- * (takes the database write lock at once, so two writers never deadlock upgrading a read lock).
+ * replica take turns. PostgreSQL: `SELECT … FOR UPDATE` (a row lock), which also sets
+ * `synchronous_commit = on` for the transaction, so COMMIT returns only once the WAL is flushed
+ * whatever the server's or the URL's default (docs/audit.md). SQLite: a no-op UPDATE (takes the
+ * database write lock at once, so two writers never deadlock upgrading a read lock).
  */
 export async function lockChainHead(
   trx: Kysely<Database>,
@@ -32,6 +34,7 @@ export async function lockChainHead(
       ? await trx
           .selectFrom('audit_chain')
           .selectAll()
+          .select(sql<string>`set_config('synchronous_commit', 'on', true)`.as('durable'))
           .where('id', '=', CHAIN_ID)
           .forUpdate()
           .executeTakeFirst()

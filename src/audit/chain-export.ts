@@ -37,16 +37,25 @@ const CSV_HEADER = [
 
 /**
  * The chain's records in order, as text chunks (one page each) to stream: memory stays bounded
- * whatever the range. JSON Lines carry every hashed field exactly as stored (`data` is the
- * stored canonical JSON, spliced in), so each line can be re-hashed independently
- * (docs/audit.md). CSV adds a readable `summary` and ISO times for people.
+ * whatever the range. The range is looked up before this resolves, so a store that cannot be
+ * read fails here, before anything was sent. JSON Lines carry every hashed field exactly as
+ * stored (`data` is the stored canonical JSON, spliced in), so each line can be re-hashed
+ * independently (docs/audit.md). CSV adds a readable `summary` and ISO times for people.
  */
-export async function* exportRecords(
+export async function exportRecords(
   db: Kysely<Database>,
   options: ExportOptions,
+): Promise<AsyncIterable<string>> {
+  const bounds = await seqBounds(db, options);
+  return pages(db, options, bounds);
+}
+
+async function* pages(
+  db: Kysely<Database>,
+  options: ExportOptions,
+  bounds: { from: number; to: number } | undefined,
 ): AsyncGenerator<string> {
   const pageSize = options.pageSize ?? 1000;
-  const bounds = await seqBounds(db, options);
   if (options.format === 'csv') yield `${CSV_HEADER.join(',')}\r\n`;
   if (!bounds) return;
   let after = bounds.from - 1;

@@ -55,7 +55,8 @@ for (const backend of backends) {
     let store: Store;
     const collect = async (options: ExportOptions) => {
       let text = '';
-      for await (const chunk of exportRecords(store.db, { pageSize: 3, ...options })) text += chunk;
+      for await (const chunk of await exportRecords(store.db, { pageSize: 3, ...options }))
+        text += chunk;
       return text;
     };
 

@@ -58,7 +58,13 @@ describe.skipIf(!ready)('strict durability when the store PostgreSQL stops', () 
     await storeServer.createDatabase('gatehouse_store');
     target = await createDatabase('gh_audit_target');
     await target.exec('create table t (id int)');
-    gw = await startTestGateway({ database: target.name, store: storeUrl() });
+    gw = await startTestGateway({
+      database: target.name,
+      store: storeUrl(),
+      configure: (config) => {
+        config['audit'] = { readers: ['auditors'] };
+      },
+    });
   });
   afterAll(async () => {
     await gw?.close();
@@ -88,6 +94,15 @@ describe.skipIf(!ready)('strict durability when the store PostgreSQL stops', () 
       await newcomer.end().catch(() => undefined);
       const ready = await fetch(`${gw.gateway.apiUrl}/readyz`);
       expect(ready.status).toBe(503);
+      // Readers of the record learn the store is down, not that something broke.
+      const auditor = {
+        authorization: `Bearer ${await gw.token('eve', { groups: ['auditors'] })}`,
+      };
+      for (const path of ['/api/sessions', '/api/audit/verify', '/api/audit/export']) {
+        const answer = await fetch(`${gw.gateway.apiUrl}${path}`, { headers: auditor });
+        expect(answer.status, path).toBe(503);
+        expect(await answer.json()).toMatchObject({ error: 'store_unavailable' });
+      }
       expect(await targetIds()).toEqual([1]);
 
       await storeServer.start();

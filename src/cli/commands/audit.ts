@@ -62,7 +62,7 @@ export function registerAuditCommand(program: Command): void {
       const store = await openStoreForReading(options.config);
       try {
         const format = options.format as ExportFormat;
-        for await (const chunk of exportRecords(store.db, { format, ...range })) {
+        for await (const chunk of await exportRecords(store.db, { format, ...range })) {
           if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
         }
       } catch (err) {
