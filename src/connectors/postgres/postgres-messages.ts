@@ -5,20 +5,17 @@
  */
 import type { Logger } from 'pino';
 import type { Command } from '../../core/command.js';
-import { GatehouseError, toGatehouseError } from '../../core/errors.js';
+import { GatehouseError } from '../../core/errors.js';
 import type { CheckHooks, GateSession, Permit } from '../../core/gate.js';
-import type {
-  PreparedStatements,
-  SqlClassification,
-  SqlClassifier,
-} from './postgres-classifier.js';
+import type { PreparedStatements, SqlClassifier } from './postgres-classifier.js';
 import { sqlCommand, unknownPortalCommand } from './postgres-command.js';
-import type { Lookup, NameTable } from './postgres-names.js';
+import { NameWaits } from './postgres-name-waits.js';
+import type { NameTable } from './postgres-names.js';
 import type { Pending, Portal, Statement } from './postgres-pending.js';
+import { refuse } from './postgres-refusal.js';
 import type { ResponseRelay } from './postgres-relay.js';
-import { readyForQuery } from './protocol/backend.js';
 import type { OutputBatch } from './protocol/batch.js';
-import { errorMessage, gatehouseErrorFields } from './protocol/errors.js';
+import { errorMessage } from './protocol/errors.js';
 import { readBind, readExecute, readParse, readQuery, readTargeted } from './protocol/extended.js';
 import { type FrameView, snapshot } from './protocol/frame-reader.js';
 import * as fe from './protocol/frontend.js';
@@ -53,11 +50,6 @@ function expectEmpty(r: FrameView, name: string): void {
   }
 }
 
-/** A statement no client can run: the target answers with an error (34000) and no effect. */
-const FAILING_QUERY = 'CLOSE "\u0001gatehouse refused"';
-
-const FLUSH = Buffer.from([0x48, 0, 0, 0, 4]);
-
 /** Messages whose meaning depends on prepared statements by name: Query, Bind, Execute. */
 const RESOLVES_NAMES = new Set([0x51, 0x42, 0x45]);
 
@@ -74,18 +66,14 @@ export class ClientMessages {
   #batchHasCommand = false;
   /** Ends a wait for review when the client cancels it or goes away; replaced after a cancel. */
   #stopWaiting = new AbortController();
-  /**
-   * The last forwarded command that (re)defines prepared statements (PREPARE, DEALLOCATE,
-   * DISCARD ALL). Until the target has answered it, what a name means is unknown, so Query, Bind
-   * and Execute behind it wait instead of being classified against the old definition.
-   */
-  #definitions: { done: boolean; settled: Promise<void> } | undefined;
+  readonly #waits: NameWaits;
   /** A command is held for review right now (a CancelRequest then ends the wait). */
   #held = false;
   #hooks: CheckHooks;
 
   constructor(ctx: MessageContext) {
     this.#ctx = ctx;
+    this.#waits = new NameWaits(ctx.statements, ctx.toTarget, () => ctx.flushTarget());
     this.#hooks = { signal: this.#stopWaiting.signal, onPending: this.#onPending };
   }
 
@@ -107,8 +95,8 @@ export class ClientMessages {
   handle(r: FrameView): Promise<void> | undefined {
     const type = r.type;
     if (this.#skipUntilSync && SKIPPED_UNTIL_SYNC.has(type)) return undefined;
-    if (this.#definitions && RESOLVES_NAMES.has(type)) {
-      const wait = this.#afterDefinitions();
+    if (RESOLVES_NAMES.has(type)) {
+      const wait = this.#waits.definitionsAnswered();
       if (wait) {
         const frame = snapshot(r);
         return wait.then(() => this.handle(frame));
@@ -167,51 +155,6 @@ export class ClientMessages {
     this.#batchHasCommand = false;
   }
 
-  /** Marks a forwarded command that may change prepared statements (see #definitions). */
-  #watchDefinitions(pending: Pending): void {
-    const classification = pending.classification;
-    if (!classification?.prepare && !classification?.deallocate) return;
-    let resolve!: () => void;
-    const barrier = { done: false, settled: new Promise<void>((r) => (resolve = r)) };
-    this.#definitions = barrier;
-    pending.answered = () => {
-      barrier.done = true;
-      resolve();
-    };
-  }
-
-  #afterDefinitions(): Promise<void> | undefined {
-    const barrier = this.#definitions;
-    if (!barrier) return undefined;
-    if (barrier.done) {
-      this.#definitions = undefined;
-      return undefined;
-    }
-    this.#flushForAnswers();
-    return barrier.settled;
-  }
-
-  /**
-   * Waits until the target answered every Parse/Close in flight, when `classification` runs a
-   * prepared statement by name (EXECUTE): its meaning may be changing in those messages.
-   */
-  #statementsSettled(classification: SqlClassification): Promise<void> | undefined {
-    if (!classification.classes.includes('execute')) return undefined;
-    const idle = this.#ctx.statements.idle();
-    if (idle) this.#flushForAnswers();
-    return idle;
-  }
-
-  /**
-   * Sends what is batched plus a Flush, so the target answers everything it was sent even in
-   * the middle of a pipeline segment (the client then sees those answers a little early, which
-   * the protocol allows: a server may flush at any time).
-   */
-  #flushForAnswers(): void {
-    this.#ctx.toTarget.add(FLUSH);
-    this.#ctx.flushTarget();
-  }
-
   #forward(r: FrameView, pending?: Pending): undefined {
     this.#ctx.toTarget.addRange(r.buf, r.start, r.end);
     if (pending) this.#ctx.relay.expect(pending);
@@ -223,7 +166,7 @@ export class ClientMessages {
     const sql = readQuery(r.body());
     const ctx = this.#ctx;
     const classification = ctx.classifier.classify(sql, ctx.prepared);
-    const settling = this.#statementsSettled(classification);
+    const settling = this.#waits.statementsAnswered(classification);
     if (settling) {
       const frame = snapshot(r);
       return settling.then(() => this.#query(frame));
@@ -243,7 +186,7 @@ export class ClientMessages {
         sql: permit.text,
       };
       this.#dropUnnamed(pending);
-      this.#watchDefinitions(pending);
+      this.#waits.watch(pending);
       ctx.relay.expect(pending);
     });
   }
@@ -277,12 +220,12 @@ export class ClientMessages {
       return undefined;
     }
     const { buf, start, end } = r;
-    return this.#settled(() => this.#ctx.statements.lookup(bind.statement, this.#segment)).then(
-      (statement) => {
+    return this.#waits
+      .settled(() => this.#ctx.statements.lookup(bind.statement, this.#segment))
+      .then((statement) => {
         this.#ctx.toTarget.addRange(buf, start, end);
         stage(statement);
-      },
-    );
+      });
   }
 
   #execute(r: FrameView): Promise<void> {
@@ -291,9 +234,9 @@ export class ClientMessages {
     const ctx = this.#ctx;
     const lookup = ctx.portals.lookup(portal, this.#segment);
     if (lookup.ready) return this.#executePortal(portal, lookup.value, buf, start, end);
-    return this.#settled(() => ctx.portals.lookup(portal, this.#segment)).then((found) =>
-      this.#executePortal(portal, found, buf, start, end),
-    );
+    return this.#waits
+      .settled(() => ctx.portals.lookup(portal, this.#segment))
+      .then((found) => this.#executePortal(portal, found, buf, start, end));
   }
 
   #executePortal(
@@ -311,7 +254,7 @@ export class ClientMessages {
       (statement.sqlPrepared
         ? statement.classification
         : ctx.classifier.classify(statement.sql, ctx.prepared));
-    const settling = classification && this.#statementsSettled(classification);
+    const settling = classification && this.#waits.statementsAnswered(classification);
     if (settling) return settling.then(() => this.#executePortal(portal, found, buf, start, end));
     const command = classification
       ? sqlCommand(statement.sql, classification, ctx.target, found.params)
@@ -330,7 +273,7 @@ export class ClientMessages {
       ctx.toTarget.addRange(buf, start, end);
       this.#batchHasCommand = true;
       const pending: Pending = { kind: 'execute', permit, classification, sql: statement?.sql };
-      this.#watchDefinitions(pending);
+      this.#waits.watch(pending);
       ctx.relay.expect(pending);
     });
   }
@@ -344,16 +287,6 @@ export class ClientMessages {
     }
     const portalOp = ctx.portals.stage(name, undefined, this.#segment);
     return this.#forward(r, { kind: 'close', portalOp });
-  }
-
-  /** Waits until an older segment's Parse/Bind/Close was answered, then looks the name up again. */
-  async #settled<V>(lookup: () => Lookup<V>): Promise<V | undefined> {
-    this.#ctx.flushTarget();
-    for (;;) {
-      const result = lookup();
-      if (result.ready) return result.value;
-      await result.wait;
-    }
   }
 
   /** Asks the gate; on refusal answers the client as PostgreSQL would and resolves undefined. */
@@ -388,32 +321,13 @@ export class ClientMessages {
     this.#ctx.writeClient(notice);
   };
 
-  /**
-   * Sends the gateway's error where the target's answer to the refused message would have been.
-   * Unless the answer can be given right away (simple query, nothing outstanding, no transaction),
-   * the target is sent a statement that fails without effect and its error is swapped for ours:
-   * that keeps responses in order and makes an open transaction fail on the target as well, so a
-   * later COMMIT cannot commit what the client was told had failed.
-   */
+  /** Answers a refusal where the target's answer would have been (see refuse()). */
   #refuse(err: unknown, simple: boolean): void {
-    const ctx = this.#ctx;
-    const error = toGatehouseError(err);
-    if (error.code === 'internal') ctx.logger.error({ err }, 'gate check failed');
-    const refusal = errorMessage(gatehouseErrorFields(error));
-    if (simple) {
-      if (ctx.relay.outstanding === 0 && ctx.relay.txStatus === 0x49) {
-        ctx.writeClient(Buffer.concat([refusal, readyForQuery('I')]));
-        return;
-      }
-      ctx.toTarget.add(fe.query(FAILING_QUERY));
-      const pending: Pending = { kind: 'query', refusal };
-      this.#dropUnnamed(pending);
-      ctx.relay.expect(pending);
-    } else {
-      ctx.toTarget.add(fe.executeMissingPortal());
-      ctx.relay.expect({ kind: 'execute', refusal });
-      this.#skipUntilSync = true;
-    }
+    const pending = refuse(this.#ctx, err, simple);
+    if (!pending) return;
+    if (simple) this.#dropUnnamed(pending);
+    else this.#skipUntilSync = true;
+    this.#ctx.relay.expect(pending);
     this.#batchHasCommand = true;
   }
 }
