@@ -305,6 +305,7 @@ describe.runIf(ready)('reviewer console (Chromium)', { timeout: 60_000 }, () => 
     const verdict = reviewer.locator('.verdict');
     await verdict.locator('.status-review').waitFor();
     expect(await verdict.textContent()).toContain('agents-unbounded-deletes');
+    // The tester knows the DELETE has no WHERE, so its class is marked red.
     await reviewer.locator('.tester-result .chip-danger', { hasText: 'delete' }).waitFor();
     expect(await unlabelledControls(reviewer)).toEqual([]);
     await screenshot(reviewer, 'policy-tester');

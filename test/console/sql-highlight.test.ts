@@ -42,8 +42,9 @@ describe('console SQL highlighting', () => {
 
   it('ranks the parser’s classes', () => {
     expect(classRisk('drop_table')).toBe('danger');
-    expect(classRisk('delete')).toBe('danger');
+    expect(classRisk('delete', true)).toBe('danger');
     expect(classRisk('delete', false)).toBe('caution');
+    expect(classRisk('update')).toBe('caution');
     expect(classRisk('write')).toBe('caution');
     expect(classRisk('read')).toBeUndefined();
   });

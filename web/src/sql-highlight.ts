@@ -157,13 +157,17 @@ const DANGER_CLASSES = new Set([
   'grant',
   'revoke',
   'copy_program',
-  'delete',
-  'update',
 ]);
 
 export function classRisk(cls: string, whereAbsent?: boolean): Risk | undefined {
-  if (cls === 'delete' || cls === 'update') return whereAbsent === false ? 'caution' : 'danger';
+  // Bounded writes are routine; only the gateway's "no WHERE" finding makes them red.
+  if (cls === 'delete' || cls === 'update') return whereAbsent === true ? 'danger' : 'caution';
   if (DANGER_CLASSES.has(cls) || cls.startsWith('drop')) return 'danger';
   if (cls === 'write' || cls === 'ddl' || cls === 'unclassifiable') return 'caution';
   return undefined;
+}
+
+/** True when a DELETE or UPDATE in `sql` has no WHERE (display hint; tickets carry no such flag). */
+export function lacksWhere(sql: string): boolean {
+  return splitStatements(sql).some((s) => s.label?.endsWith('without WHERE') === true);
 }

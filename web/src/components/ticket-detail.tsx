@@ -1,3 +1,4 @@
+import { lacksWhere } from '../sql-highlight.ts';
 import { formatTime } from '../time.ts';
 import type { Ticket } from '../types.ts';
 import { Classes, Requester, Status } from './badges.tsx';
@@ -28,7 +29,12 @@ export function TicketDetail({
         </div>
         <div className="detail-status">
           <Status status={ticket.status} />
-          <WaitTime createdAt={ticket.createdAt} expiresAt={ticket.expiresAt} pending={pending} />
+          <WaitTime
+            createdAt={ticket.createdAt}
+            expiresAt={ticket.expiresAt}
+            pending={pending}
+            decidedAt={ticket.decisions.at(-1)?.at}
+          />
         </div>
       </header>
 
@@ -48,7 +54,7 @@ export function TicketDetail({
       <dl className="facts">
         <dt>Classification</dt>
         <dd>
-          <Classes classes={ticket.classes} />
+          <Classes classes={ticket.classes} whereAbsent={lacksWhere(ticket.command)} />
         </dd>
         <dt>Matched rule</dt>
         <dd className="mono">{ticket.rule}</dd>

@@ -5,6 +5,7 @@ import { CommandView } from '../components/command-view.tsx';
 import { TicketDetail } from '../components/ticket-detail.tsx';
 import { WaitTime } from '../components/wait-time.tsx';
 import { navigate } from '../router.ts';
+import { lacksWhere } from '../sql-highlight.ts';
 import { useTicketStream } from '../ticket-stream.ts';
 import type { Ticket } from '../types.ts';
 
@@ -144,7 +145,7 @@ export function Inbox({
                 </span>
                 <CommandView text={ticket.command} compact />
                 <span className="ticket-item-bottom">
-                  <Classes classes={ticket.classes} />
+                  <Classes classes={ticket.classes} whereAbsent={lacksWhere(ticket.command)} />
                   {ticket.status === 'pending' ? (
                     <WaitTime createdAt={ticket.createdAt} expiresAt={ticket.expiresAt} pending />
                   ) : (
