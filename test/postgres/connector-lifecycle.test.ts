@@ -2,7 +2,12 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { message } from '../../src/connectors/postgres/protocol/writer.js';
-import { startTestGateway, type TestGateway } from '../../src/connectors/postgres/testing.js';
+import {
+  MemoryAuditSink,
+  startTestGateway,
+  type TestGateway,
+} from '../../src/connectors/postgres/testing.js';
+import type { CommandRecord } from '../../src/core/audit-sink.js';
 import { cancelWithPg } from '../helpers/pg-cancel.js';
 import { localConfig, waitForActiveQuery } from '../helpers/pg-db.js';
 import { password, query, startup, WireClient } from './wire.js';
@@ -128,6 +133,34 @@ describe('session end', () => {
     expect(own.connector.sessionCount()).toBe(0);
     await until(() => errors.length > 0, 'the client to see the shutdown');
     expect(errors[0]).toMatchObject({ code: '57P01' });
+  });
+});
+
+describe('decisions that arrive after the session ended', () => {
+  it('are not forwarded, and are recorded as not executed', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    class SlowAudit extends MemoryAuditSink {
+      override async commandDecided(record: CommandRecord): Promise<void> {
+        await super.commandDecided(record);
+        if (record.command.text.includes('gh_late')) await gate;
+      }
+    }
+    await using own = await startTestGateway({ audit: new SlowAudit() });
+    const wire = await WireClient.open(own.host, own.port);
+    await wire.login(await own.token());
+    wire.send(query("select pg_notify('gh_late', 'ran')"));
+    await until(
+      () => own.audit.commands.some((r) => r.command.text.includes('gh_late')),
+      'the decision',
+    );
+    wire.close();
+    await until(() => own.connector.sessionCount() === 0, 'the session to end');
+    release();
+    await until(() => own.audit.outcomes.length > 0, 'the outcome');
+    expect(own.audit.outcomes[0]!.outcome.error?.message).toMatch(/not executed/);
   });
 });
 

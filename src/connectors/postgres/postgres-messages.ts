@@ -67,6 +67,8 @@ export class ClientMessages {
   /** Ends a wait for review when the client cancels it or goes away; replaced after a cancel. */
   #stopWaiting = new AbortController();
   readonly #waits: NameWaits;
+  /** The session is over: decisions arriving now are not acted on. */
+  #closed = false;
   /** A command is held for review right now (a CancelRequest then ends the wait). */
   #held = false;
   #hooks: CheckHooks;
@@ -88,6 +90,7 @@ export class ClientMessages {
 
   /** The session is ending: a held command stops waiting (its ticket stays open). */
   close(): void {
+    this.#closed = true;
     this.#stopWaiting.abort();
   }
 
@@ -296,11 +299,14 @@ export class ClientMessages {
     return this.#ctx.gate.check(command, this.#hooks).then(
       (permit) => {
         this.#held = false;
-        return permit;
+        if (!this.#closed) return permit;
+        // The session ended while the gate decided: the command never reaches the target.
+        this.#ctx.gate.complete(permit, { error: { message: 'not executed: the session ended' } });
+        return undefined;
       },
       (err: unknown) => {
         this.#held = false;
-        this.#refuse(err, simple);
+        if (!this.#closed) this.#refuse(err, simple);
         return undefined;
       },
     );

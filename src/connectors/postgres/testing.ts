@@ -68,6 +68,8 @@ export interface TestGatewayOptions {
   /** Listener TLS material; `true` generates a self-signed certificate for 127.0.0.1/localhost. */
   tls?: boolean | ListenerTls;
   policy?: PolicyDecider;
+  /** Audit sink (default a fresh MemoryAuditSink). */
+  audit?: MemoryAuditSink;
   /** Values for `{env: NAME}` secret references (looked up before process.env). */
   secrets?: Record<string, string>;
   connectorOptions?: PostgresConnectorOptions;
@@ -109,7 +111,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     ...options.connector,
   };
   const logger = pino({ level: process.env['GATEHOUSE_TEST_LOG'] ?? 'silent' });
-  const audit = new MemoryAuditSink();
+  const audit = options.audit ?? new MemoryAuditSink();
   const gate = new Gate({
     audit,
     policy: options.policy ?? new TestPolicy(),
