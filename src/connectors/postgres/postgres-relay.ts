@@ -97,6 +97,9 @@ export class ResponseRelay {
           this.#expectHead('close');
           this.#finish(this.#shift(), true, false);
           break;
+        case 0x4b: // K BackendKeyData: only ever the gateway's own reaches a client
+          replacement = null;
+          break;
       }
       if (transform && replacement === undefined && TRANSFORMED.has(r.type)) {
         replacement = transform(r.type, r.frame());
