@@ -20,6 +20,8 @@ export interface ConnectorDeps {
   tls?: ListenerTls;
   /** Public URL of the API/console, used in notices that link to a ticket. */
   publicUrl: string;
+  /** The connector's compiled `masking` rules (SPEC §8); absent when it has none. */
+  masking?: import('../masking/index.js').MaskingPlan;
 }
 
 /** A listener for one protocol. Created by a factory, started once, stopped once. */

@@ -31,6 +31,16 @@ export interface CheckHooks {
   signal?: AbortSignal;
 }
 
+/**
+ * What the audit log must not hold in clear: the connector's masking for this identity
+ * (SPEC §8). The gate applies it to command text, parameters and error messages it records;
+ * `exemptions` (labels of rules waived for the identity) go into the session record.
+ */
+export interface AuditMasking {
+  maskText(text: string): string;
+  exemptions: ReadonlyArray<string>;
+}
+
 /** Permission to forward one command; hand it back to `complete` with the outcome. */
 export interface Permit {
   readonly seq: number;
@@ -82,6 +92,7 @@ export class Gate {
     identity: Identity,
     client: ClientInfo,
     target?: Record<string, string>,
+    masking?: AuditMasking,
   ): Promise<GateSession> {
     const { metrics, audit, clock, logger } = this.#deps;
     const config = this.connectorConfig(connector);
@@ -95,15 +106,23 @@ export class Gate {
         },
       );
     }
-    const session = new GateSession(this, this.#deps, {
-      id: randomUUID(),
-      connector,
-      protocol,
-      identity,
-      client,
-      target,
-      startedAt: clock.now(),
-    });
+    const session = new GateSession(
+      this,
+      this.#deps,
+      {
+        id: randomUUID(),
+        connector,
+        protocol,
+        identity,
+        client,
+        target:
+          masking && masking.exemptions.length > 0
+            ? { ...target, masking_exempt: masking.exemptions.join('; ') }
+            : target,
+        startedAt: clock.now(),
+      },
+      masking,
+    );
     await audit.sessionStarted(session.record);
     metrics.sessionsTotal.inc({ connector, outcome: 'opened' });
     metrics.sessionsActive.inc({ connector });
@@ -127,13 +146,31 @@ export class GateSession {
   readonly record: import('./audit-sink.js').SessionRecord;
   readonly #gate: Gate;
   readonly #deps: GateDeps;
+  readonly #mask: ((text: string) => string) | undefined;
   #seq = 0;
   #closed = false;
 
-  constructor(gate: Gate, deps: GateDeps, record: import('./audit-sink.js').SessionRecord) {
+  constructor(
+    gate: Gate,
+    deps: GateDeps,
+    record: import('./audit-sink.js').SessionRecord,
+    masking?: AuditMasking,
+  ) {
     this.#gate = gate;
     this.#deps = deps;
     this.record = record;
+    this.#mask = masking && ((text) => masking.maskText(text));
+  }
+
+  /** The command as the audit log may hold it: text and parameters masked. */
+  #recorded(command: Command): Command {
+    const mask = this.#mask;
+    if (!mask) return command;
+    return {
+      ...command,
+      text: mask(command.text),
+      params: command.params?.map((param) => (param === null ? null : mask(param))),
+    };
   }
 
   get id(): string {
@@ -164,10 +201,16 @@ export class GateSession {
     const identity = this.record.identity;
     const decision = policy.decide({ connector, identity, command, now: startedAt });
     metrics.commandsTotal.inc({ connector: connector.name, decision: decision.action });
-    const record = { sessionId: this.record.id, seq, at: startedAt, command, decision };
+    const record = {
+      sessionId: this.record.id,
+      seq,
+      at: startedAt,
+      command: this.#recorded(command),
+      decision,
+    };
 
     if (decision.action === 'allow') {
-      await audit.commandDecided({ ...record, executedText: command.text });
+      await audit.commandDecided({ ...record, executedText: record.command.text });
       return { seq, text: command.text, decision, startedAt };
     }
     if (decision.action === 'deny') {
@@ -214,7 +257,7 @@ export class GateSession {
       await audit.commandDecided({
         ...record,
         ticketId: release.ticket.id,
-        executedText: release.text,
+        executedText: this.#mask ? this.#mask(release.text) : release.text,
       });
       return {
         seq: record.seq,
@@ -239,7 +282,14 @@ export class GateSession {
   /** Records how a forwarded command ended. Never throws. */
   complete(permit: Permit, outcome: Omit<CommandOutcome, 'durationMs'>): void {
     const durationMs = this.#deps.clock.now() - permit.startedAt;
-    this.#deps.audit.commandCompleted(this.record.id, permit.seq, { ...outcome, durationMs });
+    const mask = this.#mask;
+    const error = outcome.error &&
+      mask && { code: outcome.error.code, message: mask(outcome.error.message) };
+    this.#deps.audit.commandCompleted(this.record.id, permit.seq, {
+      ...outcome,
+      ...(error && { error }),
+      durationMs,
+    });
   }
 
   /** Ends the session record. Idempotent. */

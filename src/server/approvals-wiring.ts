@@ -29,7 +29,8 @@ export async function startApprovals(
     logger: Logger;
     clock: Clock;
     publicUrl: () => string;
-    maskText: (text: string) => string;
+    /** Masks agents' command text in notifications with the connector's masking rules. */
+    maskText: (text: string, connector: string) => string;
   },
 ): Promise<Approvals> {
   const { logger, clock } = options;
@@ -54,7 +55,9 @@ export async function startApprovals(
       approvers: config.reviews.approvers,
     },
     onEvent: (type, ticket, url) =>
-      dispatcher.notify(toTicketEvent(type, ticket, url, options.maskText)),
+      dispatcher.notify(
+        toTicketEvent(type, ticket, url, (text) => options.maskText(text, ticket.connector)),
+      ),
   });
   const sweeper = setInterval(() => {
     service

@@ -11,6 +11,7 @@ import type { Authenticator } from '../core/identity.js';
 import { createLogger } from '../core/logger.js';
 import { GateMetrics } from '../core/metrics.js';
 import { createAuthenticator } from '../identity/index.js';
+import { compileMasking, type MaskingPlan } from '../masking/index.js';
 import { createPolicy } from '../policy/index.js';
 import { resolveSecret } from '../secrets/index.js';
 import { openStore, type Store } from '../store/index.js';
@@ -47,6 +48,7 @@ export async function startGateway(
   const logger = options.logger ?? createLogger();
   const factories = config.connectors.map((c) => connectorFactory(c.type));
   const tls = readListenerTls(config);
+  const masking = compileConnectorMasking(config);
   const cleanup: Array<() => Promise<void>> = [];
   const undo = async () => {
     for (const step of cleanup.reverse())
@@ -73,7 +75,9 @@ export async function startGateway(
       logger,
       clock,
       publicUrl,
-      maskText: (text) => text,
+      // Notifications go to reviewers' channels: every rule of the connector applies.
+      maskText: (text, connector) =>
+        masking.get(connector)?.forIdentity([]).plan.maskText(text) ?? text,
     });
     cleanup.push(() => approvals.close());
     const gate = new Gate({
@@ -124,6 +128,7 @@ export async function startGateway(
         secret: resolveSecret,
         tls,
         publicUrl: publicUrl(),
+        masking: masking.get(connectorConfig.name),
       });
       await connector.start();
       connectors.push(connector);
@@ -159,6 +164,21 @@ export async function startGateway(
     await undo();
     throw err;
   }
+}
+
+/** Compiles each connector's masking rules; throws MaskingConfigError before anything starts. */
+function compileConnectorMasking(config: Config): Map<string, MaskingPlan> {
+  const shared = {
+    hashKey: config.masking.hash_key && resolveSecret(config.masking.hash_key),
+    custom: config.masking.custom,
+  };
+  const plans = new Map<string, MaskingPlan>();
+  for (const connector of config.connectors) {
+    if (connector.masking.length > 0) {
+      plans.set(connector.name, compileMasking(connector.masking, shared));
+    }
+  }
+  return plans;
 }
 
 function readListenerTls(config: Config): ListenerTls | undefined {

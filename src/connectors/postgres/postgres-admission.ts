@@ -9,6 +9,7 @@ import type { ClientInfo } from '../../core/audit-sink.js';
 import type { ConnectorDeps } from '../../core/connector.js';
 import { GatehouseError } from '../../core/errors.js';
 import { type GateSession, mayConnect } from '../../core/gate.js';
+import { prepareSessionMasking, type SessionMasking } from './postgres-masking-session.js';
 import { splitStartupParams } from './postgres-startup-params.js';
 import { connectTarget, type TargetConnection } from './postgres-target.js';
 import { authenticationOk, backendKeyData, readyForQuery } from './protocol/backend.js';
@@ -20,6 +21,7 @@ export interface Admission {
   database: string;
   /** Startup parameters the client sent that were not forwarded. */
   dropped: string[];
+  masking?: SessionMasking;
 }
 
 /** Throws GatehouseError (token_invalid, access_denied, target_unavailable, …) or PgError. */
@@ -41,6 +43,7 @@ export async function admit(
   }
   const database = resolveDatabase(live, params);
   const { forwarded, dropped } = splitStartupParams(params);
+  const masking = await prepareSessionMasking(deps, live, identity, database);
   const target = await connectTarget({
     host: live.target.host,
     port: live.target.port,
@@ -51,10 +54,15 @@ export async function admit(
     params: forwarded,
   });
   try {
-    const gateSession = await deps.gate.openSession(name, 'postgres', identity, client, {
-      database,
-    });
-    return { gateSession, target, database, dropped };
+    const gateSession = await deps.gate.openSession(
+      name,
+      'postgres',
+      identity,
+      client,
+      { database },
+      masking?.audit,
+    );
+    return { gateSession, target, database, dropped, masking };
   } catch (err) {
     target.socket.destroy();
     throw err;

@@ -162,7 +162,7 @@ class PostgresConnector implements Connector {
         classifier: this.#classifier!,
         commandTarget: Object.freeze({ database }),
         logger: logger.child({ session: gateSession.id }),
-        transform: this.#options.responseTransform?.(gateSession),
+        transform: admitted.masking?.transform ?? this.#options.responseTransform?.(gateSession),
         onClose: () => {
           key.release();
           this.#sessions.delete(session);
