@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { readAudit } from '../audit/read-store.js';
 import { assertAuditReader } from '../audit/readers.js';
+import { sessionDetailView, sessionView } from '../audit/session-view.js';
 import type { AuditApi } from '../audit/start-audit.js';
 import { parseTimeArg } from '../audit/time-arg.js';
 import type { Action } from '../config/schema.js';
 import { GatehouseError } from '../core/errors.js';
-import type { StoredCommand, StoredSession } from '../store/records.js';
 import { sessionDetailSchema, sessionQuerySchema, sessionSummarySchema } from './audit-schemas.js';
 import { identityOf } from './bearer-auth.js';
 import { bearerSecurity, idParamSchema } from './schemas.js';
@@ -63,26 +63,7 @@ export function registerSessionRoutes(app: FastifyInstance, audit: AuditApi): vo
     async (request) => {
       const session = await readAudit(() => audit.store.getSession(request.params.id));
       if (!session) throw new GatehouseError('not_found', `no session ${request.params.id}`);
-      return { ...sessionView(session), commands: session.commands.map(commandView) };
+      return sessionDetailView(session);
     },
   );
 }
-
-/** A session with ISO times. */
-export function sessionView(session: StoredSession) {
-  return {
-    ...session,
-    startedAt: iso(session.startedAt),
-    endedAt: session.endedAt === undefined ? undefined : iso(session.endedAt),
-  };
-}
-
-export function commandView(command: StoredCommand) {
-  return {
-    ...command,
-    at: iso(command.at),
-    completedAt: command.completedAt === undefined ? undefined : iso(command.completedAt),
-  };
-}
-
-const iso = (ms: number) => new Date(ms).toISOString();

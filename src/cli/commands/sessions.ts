@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { openStoreForReading } from '../../audit/open-for-reading.js';
 import { formatReplay } from '../../audit/session-replay.js';
+import { sessionDetailView, sessionView } from '../../audit/session-view.js';
 import { parseTimeArg } from '../../audit/time-arg.js';
 import type { Action } from '../../config/schema.js';
 import type { Store } from '../../store/index.js';
@@ -55,7 +56,7 @@ export function registerSessionsCommand(program: Command): void {
           decision: options.decision as Action | undefined,
           limit,
         });
-        if (options.json) return print(list);
+        if (options.json) return print(list.map(sessionView));
         if (list.length === 0) return console.log('no sessions');
         for (const s of list) {
           const who = `${s.identity.name ?? s.identity.subject}${s.identity.agent ? ' (agent)' : ''}`;
@@ -76,7 +77,7 @@ export function registerSessionsCommand(program: Command): void {
     .action(async (id: string, options: { config: string; json?: boolean }) => {
       await withStore(options.config, async (store) => {
         const session = await found(store, id);
-        if (options.json) return print(session);
+        if (options.json) return print(sessionDetailView(session));
         const { identity, client } = session;
         console.log(
           [
