@@ -54,7 +54,13 @@ export function registerOidcLogin(app: FastifyInstance, deps: OidcLoginDeps): vo
     '/console/login',
     { schema: { hide: true } },
     async (request, reply) => {
-      const server = await configuration().catch((err: unknown) => unavailable(deps.logger, err));
+      let server: oidc.Configuration;
+      try {
+        server = await configuration();
+      } catch (err) {
+        deps.logger.warn({ err }, 'console sign-in: identity provider discovery failed');
+        return signInFailed(reply, 'the identity provider could not be reached; try again shortly');
+      }
       const flow: Flow = {
         verifier: oidc.randomPKCECodeVerifier(),
         state: oidc.randomState(),
@@ -117,11 +123,6 @@ async function discover(deps: OidcLoginDeps): Promise<oidc.Configuration> {
     secret === undefined ? oidc.None() : oidc.ClientSecretPost(secret),
     { execute: plainLoopback ? [oidc.allowInsecureRequests] : [], timeout: 10 },
   );
-}
-
-function unavailable(logger: Logger, err: unknown): never {
-  logger.warn({ err }, 'console sign-in: identity provider discovery failed');
-  throw new GatehouseError('issuer_unavailable', 'the identity provider could not be reached');
 }
 
 function describeFailure(err: unknown): string {

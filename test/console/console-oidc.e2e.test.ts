@@ -196,3 +196,33 @@ describe('console OIDC sign-in (Chromium + oidc-provider)', { timeout: 60_000 },
     expect(new URL(start.headers.get('location')!).origin).toBe(issuer);
   });
 });
+
+describe('console OIDC sign-in with the provider down', () => {
+  it('sends the browser back to the sign-in page with the reason instead of failing obscurely', async () => {
+    // A port that was just free: nothing answers discovery there.
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const deadIssuer = `http://127.0.0.1:${(probe.address() as AddressInfo).port}`;
+    probe.close();
+    await once(probe, 'close');
+    const config = parseConfig(
+      stringify({
+        server: { api: { listen: '127.0.0.1:0' }, console: { issuer: 'corp', client_id: 'c' } },
+        store: { url: 'sqlite::memory:' },
+        identity: { issuers: [{ name: 'corp', issuer: deadIssuer, audience: 'api://gatehouse' }] },
+      }),
+      'dead-issuer.yaml',
+    );
+    const gateway = await startGateway(config, { logger: pino({ level: 'silent' }), drainMs: 200 });
+    try {
+      const response = await fetch(`${gateway.apiUrl}/console/login`, { redirect: 'manual' });
+      expect(response.status).toBe(302);
+      expect(decodeURIComponent(response.headers.get('location')!)).toBe(
+        '/#/signin?error=the identity provider could not be reached; try again shortly',
+      );
+    } finally {
+      await gateway.close();
+    }
+  });
+});
