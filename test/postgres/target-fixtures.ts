@@ -85,7 +85,7 @@ export async function startTlsFront(tls: { cert: string; key: string }): Promise
   const server: Server = createServer((socket) => {
     sockets.add(socket);
     socket.on('error', () => {});
-    socket.once('data', (first) => {
+    socket.once('data', (first: Buffer) => {
       socket.pause();
       const upstream = connect({ host: '127.0.0.1', port: 5432 });
       sockets.add(upstream);

@@ -32,7 +32,7 @@ export const int16 = (n: number): Buffer => {
 };
 
 export const startup = (params: Record<string, string>, version = 196608): Buffer =>
-  frame('', version, ...Object.entries(params).flatMap(([k, v]) => [k, v]), Buffer.from([0]));
+  frame('', version, ...Object.entries(params).flat(), Buffer.from([0]));
 export const sslRequest = (): Buffer => frame('', 80877103);
 export const gssencRequest = (): Buffer => frame('', 80877104);
 export const password = (token: string): Buffer => frame('p', token);
@@ -69,7 +69,7 @@ export class WireClient {
 
   private constructor(socket: Socket) {
     this.socket = socket;
-    socket.on('data', (chunk) => {
+    socket.on('data', (chunk: Buffer) => {
       this.#buffer = Buffer.concat([this.#buffer, chunk]);
       this.#wake();
     });

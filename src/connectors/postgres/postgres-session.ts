@@ -107,8 +107,10 @@ export class PostgresSession {
       ),
     );
     // Either side may have gone while the session was being set up: 'close' will not come again.
-    if (client.destroyed) return this.#teardown('client disconnected');
-    if (target.destroyed) return this.#teardown('target disconnected');
+    if (client.destroyed || target.destroyed) {
+      this.#teardown(client.destroyed ? 'client disconnected' : 'target disconnected');
+      return;
+    }
     target.resume();
     client.resume();
     this.#onTargetData(undefined);
