@@ -232,6 +232,33 @@ describe.runIf(ready)('reviewer console (Chromium)', { timeout: 60_000 }, () => 
     await screenshot(reviewer, 'session-replay');
   });
 
+  it('modifies a held command: the reviewer’s text runs instead, with the rationale recorded', async () => {
+    await reviewer.goto(`${base}/#/`);
+    await reviewer.getByRole('status').filter({ hasText: 'Live' }).waitFor();
+    const done = runPsql(AGENT, 'TRUNCATE customers;\n');
+    const item = reviewer.locator('.ticket-item', { hasText: 'TRUNCATE customers' });
+    await item.waitFor({ timeout: 15_000 });
+    await item.click();
+    const detail = reviewer.locator('.ticket-detail', { hasText: 'TRUNCATE customers' });
+    await detail.getByRole('button', { name: 'Modify…' }).click();
+    await detail.getByLabel('Command to run instead').fill('DELETE FROM customers WHERE id = 2;');
+    await detail.getByLabel(/Rationale/).fill('only the test customer goes');
+    await detail.getByRole('button', { name: 'Approve modified command' }).click();
+    await detail.locator('.status-modified').waitFor();
+    await detail.getByRole('region', { name: 'Command that runs' }).waitFor();
+    await detail
+      .locator('.decisions blockquote', { hasText: 'only the test customer goes' })
+      .waitFor();
+    expect((await done).stdout).toContain('DELETE 1');
+    const client = await db.connect();
+    try {
+      const { rows } = await client.query('select id from customers order by id');
+      expect(rows).toEqual([{ id: 1 }]);
+    } finally {
+      await client.end();
+    }
+  });
+
   it('lets a reviewer decide with the keyboard alone', async () => {
     await reviewer.goto(`${base}/#/`);
     await reviewer.getByRole('status').filter({ hasText: 'Live' }).waitFor();
