@@ -86,6 +86,37 @@ describe('demo', () => {
     expect(rows.rows.map((r) => r.id)).toEqual([1, 2, 3]);
   });
 
+  it('masks the personal data the banner query reads, by column and in free text', async () => {
+    const direct = new pg.Client({
+      host: demo.target.host,
+      port: demo.target.port,
+      user: 'postgres',
+    });
+    await direct.connect();
+    const sql = 'SELECT name, email, ssn, card_number FROM customers ORDER BY id LIMIT 5';
+    const notesSql = 'SELECT note FROM audit_notes ORDER BY id';
+    const [raw, rawNotes] = [await direct.query(sql), await direct.query(notesSql)];
+    await direct.end();
+
+    const client = await connectAsPrinted();
+    const masked = await client.query(sql);
+    expect(masked.rows).toHaveLength(5);
+    masked.rows.forEach((row, i) => {
+      const original = raw.rows[i];
+      expect(row.name).toBe(original.name);
+      expect(row.email).not.toContain('@');
+      for (const column of ['ssn', 'card_number']) {
+        expect(row[column]).not.toBe(original[column]);
+        expect(row[column].slice(-4)).toBe(original[column].slice(-4));
+      }
+    });
+    const notes = (await client.query(notesSql)).rows.map((r) => r.note as string);
+    const leaked = rawNotes.rows
+      .flatMap((r) => (r.note as string).match(/[\w.]+@example\.(com|org|net)/g) ?? [])
+      .filter((email) => notes.some((note) => note.includes(email)));
+    expect(leaked).toEqual([]);
+  });
+
   it.each([
     ['DROP TABLE orders;', 'destructive-changes-need-a-dba', 'orders'],
     ['DELETE FROM customers;', 'unbounded-writes-need-review', 'customers'],
