@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,7 +12,7 @@ const LOCK = join(ROOT, 'dist/.web-build-lock');
 /**
  * Builds the console into dist/web (where the gateway serves it from) unless a build of the
  * current sources is already there. Test files run in parallel processes: one builds under a
- * lock directory, the others wait, and nobody rebuilds a tree a running gateway is serving.
+ * lock directory, the others wait, and a build of unchanged sources is never redone.
  */
 export async function ensureWebBuild(): Promise<void> {
   const hash = await sourceHash();
@@ -33,8 +33,21 @@ export async function ensureWebBuild(): Promise<void> {
   }
   try {
     if ((await readFile(STAMP, 'utf8').catch(() => '')) === hash) return;
+    // Built beside dist/web and swapped in with renames, so a gateway starting in another test
+    // process never globs a half-written tree (at worst it finds no build for a moment).
+    const fresh = `${WEB_DIST}.build-${process.pid}`;
+    const stale = `${WEB_DIST}.old-${process.pid}`;
     const { build } = await import('vite');
-    await build({ configFile: join(WEB, 'vite.config.ts'), logLevel: 'warn' });
+    await build({
+      configFile: join(WEB, 'vite.config.ts'),
+      logLevel: 'warn',
+      build: { outDir: fresh, emptyOutDir: true },
+    });
+    await rename(WEB_DIST, stale).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+    await rename(fresh, WEB_DIST);
+    await rm(stale, { recursive: true, force: true });
     await writeFile(STAMP, hash);
   } finally {
     await rm(LOCK, { recursive: true, force: true });
