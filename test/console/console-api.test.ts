@@ -278,6 +278,18 @@ describe.runIf(ready)('console API', () => {
     expect((await fetch(`${base}/assets/../../package.json`)).status).toBe(404);
     expect((await fetch(`${base}/src/main.tsx`)).status).toBe(404);
     expect(host).toMatch(/^127\.0\.0\.1:\d+$/);
+    const openapi = (await (await fetch(`${base}/api/openapi.json`)).json()) as { paths: object };
+    const paths = Object.keys(openapi.paths);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        '/api/approvals/stream',
+        '/api/policy/connectors',
+        '/api/policy/test',
+      ]),
+    );
+    expect(
+      paths.filter((p) => !p.startsWith('/api/') && !/^\/(healthz|readyz|metrics)$/.test(p)),
+    ).toEqual([]);
   });
 });
 
