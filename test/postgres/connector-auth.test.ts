@@ -10,6 +10,7 @@ import {
   frame,
   gssencRequest,
   password,
+  query,
   sslRequest,
   startup,
   WireClient,
@@ -86,6 +87,31 @@ describe('token', () => {
     expect(error?.type).toBe('E');
     expect(errorFields(error!.body).C).toBe('28P01');
     await wire.waitClosed();
+  });
+});
+
+describe('startup parameters', () => {
+  it('forwards rendering settings and drops the rest with a warning', async () => {
+    const wire = await WireClient.open(gw.host, gw.port);
+    const greeting = await wire.login(await gw.token(), {
+      application_name: 'gh-app',
+      DateStyle: 'German',
+      options: '-c search_path=evil',
+      search_path: 'evil',
+    });
+    const warning = greeting.find((m) => m.type === 'N');
+    expect(errorFields(warning!.body)).toMatchObject({ S: 'WARNING', C: '01000' });
+    expect(errorFields(warning!.body).M).toMatch(/options, search_path/);
+    wire.send(
+      query(
+        "select current_setting('application_name'), current_setting('DateStyle'), current_setting('search_path')",
+      ),
+    );
+    const row = (await wire.untilReady()).find((m) => m.type === 'D')!.body.toString();
+    expect(row).toContain('gh-app');
+    expect(row).toContain('German');
+    expect(row).not.toContain('evil');
+    wire.close();
   });
 });
 
