@@ -140,7 +140,9 @@ describe.skipIf(!ready)('masking through the gateway', () => {
       const sql =
         'select id, email, ssn, card, iban, age, lower(email) as l from users where id = $1';
       const text = await client.query({ text: sql, values: [1] });
-      const binary = await client.query({ text: sql, values: [1], binary: true });
+      // `binary` is a pg option its type definitions leave out.
+      const binaryQuery = { text: sql, values: [1], binary: true } as pg.QueryConfig;
+      const binary = await client.query(binaryQuery);
       for (const [name, res] of [
         ['text', text],
         ['binary', binary],
@@ -158,7 +160,21 @@ describe.skipIf(!ready)('masking through the gateway', () => {
         // Masked columns are declared text so clients do not parse "[redacted]" as their type.
         const email = res.fields.find((f) => f.name === 'email')!;
         expect(email.dataTypeID).toBe(25);
+        expect(res.fields.map((f) => f.format)).toEqual(Array(7).fill(name));
       }
+    });
+  });
+
+  it('masks NOTIFY payloads (redacted whole while column rules apply)', async () => {
+    await withClient('listener', ['dev'], async (client) => {
+      const payloads: string[] = [];
+      client.on('notification', (n) => payloads.push(n.payload ?? ''));
+      await client.query('listen leak');
+      await client.query(`select pg_notify('leak', email) from users`);
+      for (let i = 0; i < 50 && payloads.length < 2; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(payloads).toEqual(['[redacted]', '[redacted]']);
     });
   });
 

@@ -33,7 +33,7 @@ function rowDescription(fields: Field[]): Buffer {
 }
 
 function dataRow(cells: Array<Buffer | string | null>): Buffer {
-  const parts = [Buffer.from([0, cells.length])];
+  const parts: Buffer[] = [Buffer.from([0, cells.length])];
   for (const cell of cells) {
     const len = Buffer.alloc(4);
     if (cell === null) {

@@ -1,6 +1,7 @@
 /**
  * Masking of what a PostgreSQL client sees (SPEC §8, docs/masking.md): a per-session
- * ResponseTransform over RowDescription, DataRow, CopyData, ErrorResponse and NoticeResponse.
+ * ResponseTransform over RowDescription, DataRow, CopyData, ErrorResponse, NoticeResponse and
+ * NotificationResponse.
  * Only set when the session's masker is active, so unmasked sessions pay nothing.
  */
 import type { ColumnMaskFn, SessionMasker } from '../../masking/index.js';
@@ -153,6 +154,21 @@ export function maskingTransform(
     return framed(type, Buffer.concat(parts));
   }
 
+  /** NotificationResponse: a NOTIFY payload can carry any value (`pg_notify('c', email)`). */
+  function notification(frame: Buffer): Buffer {
+    const channelEnd = frame.indexOf(0, 9);
+    const payloadEnd = frame.indexOf(0, channelEnd + 1);
+    if (channelEnd < 0 || payloadEnd <= channelEnd + 1) return frame;
+    const payload = frame.toString('utf8', channelEnd + 1, payloadEnd);
+    // Like COPY, a payload names no column: with column rules it is redacted whole.
+    const masked = masker.hasColumnRules ? '[redacted]' : masker.maskText(payload);
+    if (masked === payload) return frame;
+    return framed(
+      0x41,
+      Buffer.concat([frame.subarray(5, channelEnd + 1), Buffer.from(`${masked}\0`, 'utf8')]),
+    );
+  }
+
   return (type, frame) => {
     switch (type) {
       case 0x54:
@@ -161,6 +177,8 @@ export function maskingTransform(
         return dataRow(frame);
       case 0x64:
         return copyData(frame);
+      case 0x41:
+        return notification(frame);
       default:
         return notice(type, frame);
     }

@@ -13,7 +13,8 @@ import type { FrameReader } from './protocol/frame-reader.js';
 
 /**
  * Rewrites a response message before the client sees it (masking hangs here). Called only for
- * RowDescription, DataRow, CopyData, ErrorResponse and NoticeResponse, and only when set.
+ * RowDescription, DataRow, CopyData, ErrorResponse, NoticeResponse and NotificationResponse,
+ * and only when set.
  * Returns the frame to send instead, or null to drop it.
  */
 export type ResponseTransform = (type: number, frame: Buffer) => Buffer | null;
@@ -216,7 +217,7 @@ export class ResponseRelay {
   }
 }
 
-const TRANSFORMED = new Set([0x54, 0x44, 0x64, 0x45, 0x4e]);
+const TRANSFORMED = new Set([0x54, 0x44, 0x64, 0x45, 0x4e, 0x41]);
 
 /**
  * What SQL `EXECUTE name` of a Parse'd statement does. A Parse'd text that itself executes a
