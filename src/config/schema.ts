@@ -88,6 +88,12 @@ const storeSchema = z
         (url) => /^(sqlite:|postgres(ql)?:\/\/)/.test(url),
         'store url must be sqlite:PATH or postgres://…',
       ),
+    /**
+     * SQLite only. `normal` (default): a commit is in the WAL file when it returns, so it
+     * survives a gateway crash; a power loss can drop the last commits. `full`: every commit is
+     * fsynced before it returns (power-loss safe), at the cost of a disk flush per grouped commit.
+     */
+    sqlite_synchronous: z.enum(['normal', 'full']).prefault('normal'),
   })
   .prefault({ url: 'sqlite:./.gatehouse/gatehouse.db' });
 

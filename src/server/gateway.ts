@@ -56,7 +56,10 @@ export async function startGateway(
   };
 
   try {
-    const store = await openStore(config.store.url, { logger });
+    const store = await openStore(config.store.url, {
+      logger,
+      synchronous: config.store.sqlite_synchronous,
+    });
     cleanup.push(() => store.close());
     const audit = startAudit(config, store, { logger, clock: systemClock });
     cleanup.push(() => audit.close());

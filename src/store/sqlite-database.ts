@@ -6,6 +6,8 @@ import type { SqliteDatabase, SqliteStatement } from 'kysely';
 export interface SqliteOptions {
   /** How long a write waits for another connection's lock before failing (ms). */
   busyTimeoutMs?: number;
+  /** `normal` (WAL commit survives a process crash) or `full` (fsync per commit). */
+  synchronous?: 'normal' | 'full';
 }
 
 /** Prepared statements kept per connection; the audit writer reuses a handful of shapes. */
@@ -13,7 +15,7 @@ const STATEMENT_CACHE_SIZE = 256;
 
 /**
  * Kysely's `SqliteDatabase` over Node's built-in `node:sqlite` (no native addon). Opens the
- * file in WAL mode with `synchronous=FULL` (a commit is on disk when it returns), creates the
+ * file in WAL mode (`synchronous` NORMAL by default, FULL on request), creates the
  * parent directory, caches prepared statements, and binds JS booleans as 0/1.
  */
 export class NodeSqliteDatabase implements SqliteDatabase {
@@ -26,7 +28,7 @@ export class NodeSqliteDatabase implements SqliteDatabase {
     try {
       this.#db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
       this.#db.exec('PRAGMA journal_mode = WAL');
-      this.#db.exec('PRAGMA synchronous = FULL');
+      this.#db.exec(`PRAGMA synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     } catch (err) {
       this.#db.close();
       throw err;
