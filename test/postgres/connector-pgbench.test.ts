@@ -2,11 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../../src/connectors/postgres/testing.js';
 import { createDatabase, type TestDatabase } from '../helpers/pg-db.js';
-import { runProcess } from '../helpers/process.js';
-import { type LibpqTarget, libpqArgs, libpqEnv } from '../helpers/psql.js';
-
-const pgbench = (t: LibpqTarget, args: string[]) =>
-  runProcess('pgbench', [...libpqArgs(t).slice(0, 6), ...args, t.database], { env: libpqEnv(t) });
+import { type LibpqTarget, pgbench } from '../helpers/psql.js';
 
 let db: TestDatabase;
 let gw: TestGateway;
