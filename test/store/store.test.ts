@@ -42,7 +42,14 @@ for (const backend of backends) {
         const mode = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(store.db);
         expect(mode.rows[0]?.journal_mode).toBe('wal');
         const sync = await sql<{ synchronous: number }>`pragma synchronous`.execute(store.db);
-        expect(sync.rows[0]?.synchronous).toBe(2);
+        expect(sync.rows[0]?.synchronous).toBe(1); // NORMAL: WAL commits survive a process crash
+        const full = await openStore(database.url, { synchronous: 'full' });
+        try {
+          const fullSync = await sql<{ synchronous: number }>`pragma synchronous`.execute(full.db);
+          expect(fullSync.rows[0]?.synchronous).toBe(2);
+        } finally {
+          await full.close();
+        }
       }
     });
 
