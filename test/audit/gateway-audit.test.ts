@@ -157,7 +157,9 @@ describe.skipIf(!ready)('audit of a gateway session', () => {
     );
   });
 
-  it('replays the session as the psql user saw it', async () => {
+  // The CLI runs as separate node processes from the sources; each start costs seconds on a
+  // loaded machine, hence the longer timeouts below.
+  it('replays the session as the psql user saw it', { timeout: 120_000 }, async () => {
     const replay = await runCli(['sessions', 'replay', sessionId, '-c', gw.configFile]);
     expect(replay.stderr).toBe('');
     expect(replay.code).toBe(0);
@@ -182,7 +184,9 @@ describe.skipIf(!ready)('audit of a gateway session', () => {
     expect(replay.stdout).toMatch(/Time: \d+ ms/);
   });
 
-  it('browses, verifies and exports from the store with the CLI', async () => {
+  it('browses, verifies and exports from the store with the CLI', {
+    timeout: 120_000,
+  }, async () => {
     const list = await runCli(['sessions', 'list', '-c', gw.configFile, '--subject', 'replayer']);
     expect(list.code).toBe(0);
     expect(list.stdout).toContain(sessionId);
@@ -202,7 +206,7 @@ describe.skipIf(!ready)('audit of a gateway session', () => {
     expect(missing).toMatchObject({ code: 1, stderr: 'gatehouse: no session nope\n' });
   });
 
-  it('names the first broken record of a tampered copy, exit 1', async () => {
+  it('names the first broken record of a tampered copy, exit 1', { timeout: 120_000 }, async () => {
     const storeUrl = (await openStoreUrl(gw.configText)).url;
     const copy = await copyStore(storeUrl);
     try {
