@@ -48,7 +48,11 @@ export async function startGateway(
   const logger = options.logger ?? createLogger();
   const factories = config.connectors.map((c) => connectorFactory(c.type));
   const tls = readListenerTls(config);
-  const masking = compileConnectorMasking(config);
+  // Swapped whole on reload; connectors hold a stable view that reads the current plans.
+  let masking = compileConnectorMasking(config);
+  const maskingOf = (connector: string): MaskingPlan => ({
+    forIdentity: (groups) => (masking.get(connector) ?? NO_MASKING).forIdentity(groups),
+  });
   const cleanup: Array<() => Promise<void>> = [];
   const undo = async () => {
     for (const step of cleanup.reverse())
@@ -131,7 +135,7 @@ export async function startGateway(
         secret: resolveSecret,
         tls,
         publicUrl: publicUrl(),
-        masking: masking.get(connectorConfig.name),
+        masking: maskingOf(connectorConfig.name),
       });
       await connector.start();
       connectors.push(connector);
@@ -153,7 +157,10 @@ export async function startGateway(
       store,
       authenticator,
       reload(next) {
+        // Compiled first: invalid masking leaves the running config in force.
+        const nextMasking = compileConnectorMasking(next);
         gate.updateConnectors(next.connectors);
+        masking = nextMasking;
         live = next;
         logger.info('policy reloaded');
       },
@@ -168,6 +175,8 @@ export async function startGateway(
     throw err;
   }
 }
+
+const NO_MASKING = compileMasking([]);
 
 /** Compiles each connector's masking rules; throws MaskingConfigError before anything starts. */
 function compileConnectorMasking(config: Config): Map<string, MaskingPlan> {

@@ -38,6 +38,7 @@ export async function prepareSessionMasking(
   const plan = deps.masking;
   if (!plan) return undefined;
   const { plan: masker, exemptions } = plan.forIdentity(identity.groups);
+  if (!masker.active && exemptions.length === 0) return undefined;
   const audit: AuditMasking = { maskText: (text) => masker.maskText(text), exemptions };
   if (!masker.active) return { masker, audit, transform: undefined };
   if (!masker.hasColumnRules) {
