@@ -164,4 +164,22 @@ describe('maskingTransform', () => {
     expect(out).toContain('Hwrite to [redacted:email]\0');
     expect(out).not.toContain('ann@');
   });
+
+  it('fails closed on rows that no RowDescription of theirs describes', () => {
+    const t = maskingTransform(masker, lookup);
+    const idOnly = rowDescription([{ name: 'id', tableOid: USERS, attnum: 1, typeOid: 23 }]);
+    t(0x54, idOnly);
+    expect(cellsOf(t(0x44, dataRow(['1']))!)).toEqual(['1']);
+    // A result ended; the next rows (Bind/Execute without Describe) have no description.
+    t(0x43, framed('C', Buffer.from('SELECT 1\0')));
+    expect(cellsOf(t(0x44, dataRow(['ann@example.com']))!)).toEqual(['[redacted]']);
+    // A statement's description (after ParameterDescription) is not taken for later rows.
+    t(0x74, framed('t', Buffer.from([0, 0])));
+    t(0x54, idOnly);
+    expect(cellsOf(t(0x44, dataRow(['1']))!)).toEqual(['[redacted]']);
+    // A portal suspended by a row limit resumes with its description.
+    t(0x54, idOnly);
+    t(0x73, framed('s', Buffer.alloc(0)));
+    expect(cellsOf(t(0x44, dataRow(['1']))!)).toEqual(['1']);
+  });
 });

@@ -34,7 +34,18 @@ export function maskingTransform(
   lookup: ColumnLookup,
   onUnknownTable: () => void = () => {},
 ): ResponseTransform {
-  let columns: ColumnPlan[] = [];
+  /** The description of the result being received; undefined once that result ended. */
+  let columns: ColumnPlan[] | undefined;
+  /** A portal suspended by a row limit resumes without a new description. */
+  let suspended: ColumnPlan[] | undefined;
+  /**
+   * The next RowDescription answers a Describe of a statement (ParameterDescription came
+   * first): rows of a later Execute may belong to another statement, so it describes none.
+   */
+  let describingStatement = false;
+  const undescribed: ColumnPlan | undefined = masker.hasColumnRules
+    ? { mask: () => '[redacted]', binary: false, typeOid: TEXT_OID }
+    : undefined;
   const failClosed: ColumnMaskFn = () => '[redacted]';
 
   function planOf(name: string, tableOid: number, attnum: number): ColumnMaskFn | undefined {
@@ -71,7 +82,8 @@ export function maskingTransform(
       next.push({ mask, binary, typeOid });
       at += 18;
     }
-    columns = next;
+    columns = describingStatement ? undefined : next;
+    describingStatement = false;
     return out;
   }
 
@@ -94,6 +106,9 @@ export function maskingTransform(
 
   function dataRow(frame: Buffer): Buffer {
     const count = frame.readInt16BE(5);
+    // Rows without a description of their own (Bind/Execute with no Describe of the portal):
+    // the columns cannot be told, so column rules fail closed on every cell.
+    const plans = columns ?? suspended;
     const cells: Array<Buffer | null> = [];
     let changed = false;
     let at = 7;
@@ -106,7 +121,7 @@ export function maskingTransform(
       }
       const raw = frame.subarray(at, at + length);
       at += length;
-      const replaced = cell(columns[i], raw);
+      const replaced = cell(plans ? plans[i] : undescribed, raw);
       if (replaced === undefined) cells.push(raw);
       else {
         changed = true;
@@ -179,7 +194,26 @@ export function maskingTransform(
         return copyData(frame);
       case 0x41:
         return notification(frame);
+      case 0x43: // CommandComplete
+      case 0x49: // EmptyQueryResponse
+        columns = undefined;
+        suspended = undefined;
+        return frame;
+      case 0x74: // ParameterDescription
+        describingStatement = true;
+        return frame;
+      case 0x6e: // NoData
+        describingStatement = false;
+        return frame;
+      case 0x73: // PortalSuspended
+        suspended = columns;
+        columns = undefined;
+        return frame;
       default:
+        if (type === 0x45) {
+          columns = undefined;
+          describingStatement = false;
+        }
         return notice(type, frame);
     }
   };

@@ -14,7 +14,8 @@ import type { FrameReader } from './protocol/frame-reader.js';
 /**
  * Rewrites a response message before the client sees it (masking hangs here). Called only for
  * RowDescription, DataRow, CopyData, ErrorResponse, NoticeResponse and NotificationResponse,
- * and only when set.
+ * and only when set; also shown CommandComplete, EmptyQueryResponse, PortalSuspended,
+ * ParameterDescription and NoData so it can tell which description the next rows belong to.
  * Returns the frame to send instead, or null to drop it.
  */
 export type ResponseTransform = (type: number, frame: Buffer) => Buffer | null;
@@ -217,7 +218,7 @@ export class ResponseRelay {
   }
 }
 
-const TRANSFORMED = new Set([0x54, 0x44, 0x64, 0x45, 0x4e, 0x41]);
+const TRANSFORMED = new Set([0x54, 0x44, 0x64, 0x45, 0x4e, 0x41, 0x43, 0x49, 0x73, 0x74, 0x6e]);
 
 /**
  * What SQL `EXECUTE name` of a Parse'd statement does. A Parse'd text that itself executes a
