@@ -209,6 +209,16 @@ describe.skipIf(!ready)('masking through the gateway', () => {
     expect(session!.target?.['masking_exempt']).toContain('masking[3]');
   });
 
+  it('leaves system catalogs and unmasked columns readable (psql \\d works)', async () => {
+    const result = await psql(
+      await libpq('browser'),
+      '\\d users\nselect id from users order by id;\n',
+    );
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/email\|text/);
+    expect(result.stdout).toContain('id\n1\n2\n(2 rows)');
+  });
+
   it('fails closed on a table the catalog did not know, then resolves it', async () => {
     await withClient('newtable', ['dev'], async (client) => {
       await client.query('create table extra (id int, label text)');
