@@ -29,6 +29,10 @@ export class PostgresTicketChanges implements TicketChanges {
     this.#publisher.on('error', (err) =>
       logger.warn({ err }, 'ticket change publisher connection failed'),
     );
+    // pg-pool watches idle clients only; a connection lost mid-publish must not crash the process.
+    this.#publisher.on('connect', (client) =>
+      client.on('error', (err) => logger.warn({ err }, 'ticket change publisher connection lost')),
+    );
   }
 
   static async start(url: string, logger: Logger): Promise<PostgresTicketChanges> {
