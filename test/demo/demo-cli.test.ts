@@ -1,13 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliNodeArgs } from '../helpers/cli.js';
 import { tcpReachable } from '../helpers/services.js';
 import { printedConnection } from './demo-helpers.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 
 /**
  * `gatehouse demo` as a user starts it (a separate process, from the sources): it prints the
@@ -26,11 +26,7 @@ describe('gatehouse demo (process)', () => {
     child = spawn(
       process.execPath,
       [
-        '--experimental-transform-types',
-        '--no-warnings',
-        '--import',
-        resolve(ROOT, 'test/helpers/ts-register.mjs'),
-        resolve(ROOT, 'src/cli/main.ts'),
+        ...cliNodeArgs(),
         'demo',
         '--api-listen',
         '127.0.0.1:0',
