@@ -8,7 +8,6 @@ import { cliNodeArgs } from '../helpers/cli.js';
 import { tcpReachable } from '../helpers/services.js';
 import { printedConnection } from './demo-helpers.js';
 
-
 /**
  * `gatehouse demo` as a user starts it (a separate process, from the sources): it prints the
  * banner, serves the printed psql credentials, and Ctrl-C (SIGINT) shuts everything down and
