@@ -1,15 +1,13 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { formatPsqlTable } from '../../src/audit/psql-table.js';
+import { NUMERIC_TYPE_OIDS } from '../../src/connectors/postgres/postgres-result-capture.js';
 import type { CapturedResult } from '../../src/core/command.js';
 import { runProcess } from '../helpers/process.js';
 import { libpqArgs, libpqEnv } from '../helpers/psql.js';
 import { LOCAL_POSTGRES, requireCommands, requirePostgres } from '../helpers/services.js';
 
 const ready = (await requirePostgres()) && requireCommands(['psql']);
-
-/** Types psql right-aligns (print.c: column_type_alignment). */
-const NUMERIC_OIDS = new Set([20, 21, 23, 26, 28, 29, 700, 701, 790, 1700, 5069]);
 
 const target = { ...LOCAL_POSTGRES, database: 'postgres' };
 
@@ -26,7 +24,7 @@ async function capture(query: string): Promise<CapturedResult> {
       columns: result.fields.map((f) => f.name),
       rows: result.rows as Array<Array<string | null>>,
       truncated: false,
-      numeric: result.fields.map((f) => NUMERIC_OIDS.has(f.dataTypeID)),
+      numeric: result.fields.map((f) => NUMERIC_TYPE_OIDS.has(f.dataTypeID)),
     };
   } finally {
     await client.end();

@@ -3,6 +3,7 @@
  * The relay walks this queue as responses arrive, to attribute results to commands and to put
  * the gateway's own errors exactly where the target's would have been.
  */
+import type { ResultCapture } from '../../audit/result-capture.js';
 import type { Permit } from '../../core/gate.js';
 import type { SqlClassification } from './postgres-classifier.js';
 import type { StagedOperation } from './postgres-names.js';
@@ -43,6 +44,8 @@ export interface Pending {
   tag?: string;
   rows?: number;
   error?: { code?: string; message: string };
+  /** The first result set the client was shown (only while `audit.capture` is on). */
+  capture?: ResultCapture;
 }
 
 /** Rows reported by a command tag such as `INSERT 0 5`, `SELECT 3`, `COPY 100000`. */

@@ -7,6 +7,7 @@ import type { GateSession } from '../../core/gate.js';
 import type { PreparedStatements, SqlClassification } from './postgres-classifier.js';
 import type { NameTable } from './postgres-names.js';
 import { type Pending, type Portal, rowsOfTag, type Statement } from './postgres-pending.js';
+import { PostgresResultCapture } from './postgres-result-capture.js';
 import type { OutputBatch } from './protocol/batch.js';
 import { readErrorSummary } from './protocol/errors.js';
 import type { FrameReader } from './protocol/frame-reader.js';
@@ -42,11 +43,15 @@ export class ResponseRelay {
   sawFatal = false;
   readonly #reader: FrameReader;
   readonly #ctx: RelayContext;
+  /** Undefined when results are not captured (`audit.capture` off): no per-row work at all. */
+  readonly #results: PostgresResultCapture | undefined;
   #head = 0;
 
   constructor(reader: FrameReader, ctx: RelayContext) {
     this.#reader = reader;
     this.#ctx = ctx;
+    const limits = ctx.gate.captureLimits;
+    this.#results = limits && new PostgresResultCapture(limits);
   }
 
   get outstanding(): number {
@@ -61,8 +66,10 @@ export class ResponseRelay {
   relay(out: OutputBatch): void {
     const r = this.#reader;
     const transform = this.#ctx.transform;
+    const results = this.#results;
     while (r.next()) {
       let replacement: Buffer | null | undefined;
+      if (results) results.before(r.type, this.#peek());
       switch (r.type) {
         case 0x44: // D DataRow
         case 0x64: // d CopyData
@@ -108,6 +115,11 @@ export class ResponseRelay {
       }
       if (replacement === undefined) out.addRange(r.buf, r.start, r.end);
       else if (replacement !== null) out.add(replacement);
+      if (results && (r.type === 0x44 || r.type === 0x54) && replacement !== null) {
+        // What the client was sent, i.e. after masking.
+        if (replacement === undefined) results.frame(r.type, r.buf, r.start, r.end, this.#peek());
+        else results.frame(r.type, replacement, 0, replacement.length, this.#peek());
+      }
     }
   }
 
@@ -194,7 +206,13 @@ export class ResponseRelay {
     }
     if (item.portalOp) portals.settle(item.portalOp, applied);
     if (item.permit) {
-      gate.complete(item.permit, { tag: item.tag, rows: item.rows, error: item.error });
+      const result = item.capture?.result();
+      gate.complete(item.permit, {
+        tag: item.tag,
+        rows: item.rows,
+        error: item.error,
+        ...(result && { result }),
+      });
     }
     if (item.classification && !skipped && item.permit) this.#applyPrepared(item, ok);
     item.answered?.();
