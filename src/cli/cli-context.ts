@@ -43,12 +43,13 @@ export async function callApi<T>(
   body?: unknown,
 ): Promise<T> {
   const url = `${await resolveApiUrl(options)}${path}`;
+  const token = resolveToken(options);
   let response: Response;
   try {
     response = await fetch(url, {
       method,
       headers: {
-        authorization: `Bearer ${resolveToken(options)}`,
+        authorization: `Bearer ${token}`,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       body: body === undefined ? undefined : JSON.stringify(body),

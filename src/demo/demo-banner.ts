@@ -27,7 +27,9 @@ export function psqlCommand(info: Pick<BannerInfo, 'pg' | 'subject' | 'token'>):
 /** The short, friendly text `gatehouse demo` prints once everything listens (SPEC §2). */
 export function demoBanner(info: BannerInfo): string {
   const flag = info.configFlag ? ` ${info.configFlag}` : '';
+  // Options belong to the leaf command (`approvals list -c F`), not to its parent.
   const cmd = (sub: string, rest: string) => `${info.cli} ${sub}${flag} ${rest}`;
+  const review = (action: string) => `${info.cli} approvals ${action}${flag}`;
   return `
 Gatehouse demo is running: an embedded PostgreSQL with fake customer data, behind the gateway.
 
@@ -46,8 +48,8 @@ Then try:
 Review it from another terminal, as a dba:
 
   export GATEHOUSE_TOKEN=$(${cmd('token', '--dev alice --groups dba')})
-  ${cmd('approvals', 'list')}
-  ${cmd('approvals', 'approve <ID>')}     # or: deny <ID> --reason "not today"
+  ${review('list')}
+  ${review('approve <ID>')}     # or: deny <ID> --reason "not today"
 
 Other tokens: ${cmd('token', '--dev SUBJECT --groups agents,developers [--agent]')}
 Press Ctrl-C to stop.

@@ -85,6 +85,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<RunningDemo> {
     const connector = gateway.connectors.find((c) => c.name === DEMO_CONNECTOR)!;
     const { host, port } = connector.address();
     const pg = { host, port, database: target.database };
+    // Ports asked as 0 are known only now: the file the CLI reads must name the bound ones.
+    const apiBound = new URL(gateway.apiUrl).host;
+    await writeFile(
+      configFile,
+      demoConfigYaml({ ...configOptions, apiListen: apiBound, pgListen: `${host}:${port}` }),
+      { mode: 0o600 },
+    );
     const token = await issuer.mint(SUBJECT, {
       groups: ['agents'],
       agent: true,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliNodeArgs } from '../helpers/cli.js';
+import { cliNodeArgs, runCli } from '../helpers/cli.js';
 import { tcpReachable } from '../helpers/services.js';
 import { printedConnection } from './demo-helpers.js';
 
@@ -74,6 +74,24 @@ describe('gatehouse demo (process)', () => {
     } finally {
       await client.end();
     }
+  });
+
+  it('prints review commands that work as printed', async () => {
+    // The banner's lines read `<cli> token … -c F` and `<cli> approvals list -c F`.
+    const argsOf = (marker: string) => {
+      const line = stdout.split('\n').find((l) => l.includes(marker));
+      if (!line) throw new Error(`no "${marker}" line in the banner:\n${stdout}`);
+      const rest = line.slice(line.indexOf(marker)).replace(/\)$/, '').split('#')[0]!.trim();
+      return rest.split(/\s+/);
+    };
+    const minted = await runCli(argsOf('token -c'), { cwd: stateDir });
+    expect(minted.code, minted.stderr).toBe(0);
+    const list = await runCli(argsOf('approvals list'), {
+      cwd: stateDir,
+      env: { GATEHOUSE_TOKEN: minted.stdout.trim() },
+    });
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/no pending tickets|tkt_/);
   });
 
   it('shuts down cleanly on Ctrl-C', async () => {
