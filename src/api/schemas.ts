@@ -36,6 +36,7 @@ export const ticketSchema = {
         agent: { type: 'boolean' },
       },
     },
+    reason: { type: 'string', description: "the requester's stated reason, if given" },
     command: { type: 'string' },
     params: { type: 'array', items: { type: ['string', 'null'] } },
     classes: { type: 'array', items: { type: 'string' } },

@@ -18,6 +18,7 @@ export function ticketView(ticket: Ticket, viewer: Identity, now: number, url: s
       groups: ticket.requester.groups,
       agent: ticket.requester.agent,
     },
+    reason: ticket.reason,
     command: ticket.command,
     params: ticket.params ?? [],
     classes: ticket.classes,

@@ -45,6 +45,8 @@ export interface HoldRequest {
   onPending?: (ticket: Ticket, url: string) => void;
   /** Aborted when the client stops waiting (disconnect, cancel). */
   signal?: AbortSignal;
+  /** The requester's stated reason, recorded on a new ticket. */
+  reason?: string;
 }
 
 /** The command may run: the text to run (the reviewer's after a modify) and its ticket. */
@@ -173,6 +175,7 @@ export class ApprovalService {
       id: newTicketId(),
       connector: request.connector,
       requester: request.identity,
+      reason: request.reason,
       command: request.command.text,
       params: request.command.params,
       classes: request.command.classes,

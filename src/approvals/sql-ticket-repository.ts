@@ -26,6 +26,7 @@ export interface TicketsTable {
   grant_expires_at: number | null;
   revoked_at: number | null;
   used_at: number | null;
+  reason: string | null;
 }
 
 export type TicketTables = {
@@ -169,6 +170,7 @@ function toRow(ticket: Ticket): TicketsTable {
     grant_expires_at: ticket.grantExpiresAt ?? null,
     revoked_at: ticket.revokedAt ?? null,
     used_at: ticket.usedAt ?? null,
+    reason: ticket.reason ?? null,
   };
 }
 
@@ -197,5 +199,6 @@ function fromRow(row: Selectable<TicketsTable>): Ticket {
     grantExpiresAt: optionalNumber(row.grant_expires_at),
     revokedAt: optionalNumber(row.revoked_at),
     usedAt: optionalNumber(row.used_at),
+    reason: row.reason ?? undefined,
   };
 }

@@ -28,6 +28,8 @@ export interface Ticket {
   id: string;
   connector: string;
   requester: Identity;
+  /** The requester's stated reason, if the client gave one. */
+  reason?: string;
   /** Exact command text and parameters as the client sent them. */
   command: string;
   params?: ReadonlyArray<string | null>;

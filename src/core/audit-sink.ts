@@ -6,6 +6,8 @@ export interface ClientInfo {
   address: string;
   port?: number;
   tls: boolean;
+  /** Why the client says it connects (e.g. `gatehouse exec --reason`); shown to reviewers. */
+  reason?: string;
 }
 
 export interface SessionRecord {

@@ -252,6 +252,7 @@ export class GateSession {
         command,
         decision,
         signal: hooks.signal,
+        reason: this.record.client.reason,
         onPending: hooks.onPending && ((ticket, url) => hooks.onPending!(ticket.id, url)),
       });
       await audit.commandDecided({

@@ -4,6 +4,7 @@ import type { TestDatabase } from '../helpers/pg-db.js';
 
 /** The slice of an API ticket (src/api/ticket-view.ts) the flow tests read. */
 export interface TicketJson {
+  reason?: string;
   id: string;
   url: string;
   status: string;

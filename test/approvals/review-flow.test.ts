@@ -412,8 +412,8 @@ describe.runIf(ready)('review flow through the gateway (SPEC §6)', () => {
 
   describe('gatehouse exec (the CLI, as a process)', () => {
     let configFile: string;
-    const exec = (sql: string, wait: string) =>
-      runCli(['exec', 'pg', '-c', configFile, '-e', sql, '--wait', wait], {
+    const exec = (sql: string, wait: string, extra: string[] = []) =>
+      runCli(['exec', 'pg', '-c', configFile, '-e', sql, '--wait', wait, ...extra], {
         env: { GATEHOUSE_TOKEN: agentToken },
       });
 
@@ -438,8 +438,12 @@ describe.runIf(ready)('review flow through the gateway (SPEC §6)', () => {
     });
 
     it('exits 0 once approved, printing the notice and the result', async () => {
-      const run = exec('DROP TABLE flow_exec_ok', '30s');
+      const run = exec('DROP TABLE flow_exec_ok', '30s', [
+        '--reason',
+        'release 42: drop the old table',
+      ]);
       const ticket = await alice.waitForTicket('DROP TABLE flow_exec_ok', 'pending', 20_000);
+      expect(ticket.reason).toBe('release 42: drop the old table');
       expect(await tableExists(db, 'flow_exec_ok')).toBe(true);
       await alice.decide(ticket.id, 'approve');
       const result = await run;

@@ -4,6 +4,8 @@ export type TicketStatus = 'pending' | 'approved' | 'denied' | 'modified' | 'exp
 
 export interface Ticket {
   id: string;
+  /** The requester's stated reason (`gatehouse exec --reason`), if any. */
+  reason?: string;
   url: string;
   connector: string;
   status: TicketStatus;

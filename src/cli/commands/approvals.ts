@@ -8,6 +8,7 @@ interface TicketJson {
   scope: string;
   requester: { subject: string; name?: string; agent: boolean; groups: string[] };
   command: string;
+  reason?: string;
   classes: string[];
   rule: string;
   approvers: string[];
@@ -101,6 +102,7 @@ function describe(t: TicketJson): void {
     `connector  ${t.connector}`,
     `requester  ${t.requester.name ?? t.requester.subject} [${t.requester.agent ? 'agent' : 'human'}] groups: ${t.requester.groups.join(', ') || '-'}`,
     `rule       ${t.rule}  (classes: ${t.classes.join(', ')})`,
+    `reason     ${t.reason ?? '-'}`,
     `approvers  ${t.approvers.join(', ')}  (${t.approvalsRequired} needed)`,
     `created    ${t.createdAt}   expires ${t.expiresAt}`,
     `url        ${t.url}`,

@@ -42,7 +42,7 @@ export async function admit(
     );
   }
   const database = resolveDatabase(live, params);
-  const { forwarded, dropped } = splitStartupParams(params);
+  const { forwarded, dropped, reason } = splitStartupParams(params);
   const masking = await prepareSessionMasking(deps, live, identity, database);
   const target = await connectTarget({
     host: live.target.host,
@@ -58,7 +58,7 @@ export async function admit(
       name,
       'postgres',
       identity,
-      client,
+      reason ? { ...client, reason } : client,
       { database },
       masking?.audit,
     );

@@ -3,6 +3,7 @@ import { sessionsAndCommands } from './0001-sessions-and-commands.js';
 import { tickets } from './0002-tickets.js';
 import { auditChain } from './0003-audit-chain.js';
 import { auditSessionIndexes } from './0004-audit-session-indexes.js';
+import { ticketReason } from './0005-ticket-reason.js';
 
 export type StoreDialect = 'sqlite' | 'postgres';
 
@@ -29,6 +30,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Gateho
   ['0002_tickets', tickets],
   ['0003_audit_chain', auditChain],
   ['0004_audit_session_indexes', auditSessionIndexes],
+  ['0005_ticket_reason', ticketReason],
 ];
 
 /** The list above as a Kysely migration provider for one dialect. */

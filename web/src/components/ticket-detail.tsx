@@ -56,6 +56,12 @@ export function TicketDetail({
         <dd>
           <Classes classes={ticket.classes} whereAbsent={lacksWhere(ticket.command)} />
         </dd>
+        {ticket.reason && (
+          <>
+            <dt>Reason given</dt>
+            <dd>{ticket.reason}</dd>
+          </>
+        )}
         <dt>Matched rule</dt>
         <dd className="mono">{ticket.rule}</dd>
         <dt>Reviewers</dt>

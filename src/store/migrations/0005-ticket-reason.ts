@@ -1,0 +1,9 @@
+import type { Kysely } from 'kysely';
+import type { GatehouseMigration } from './index.js';
+
+/** The requester's stated reason on a ticket (`gatehouse exec --reason`). */
+export const ticketReason: GatehouseMigration = () => ({
+  async up(db: Kysely<unknown>) {
+    await db.schema.alterTable('tickets').addColumn('reason', 'text').execute();
+  },
+});
