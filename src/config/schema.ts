@@ -127,6 +127,11 @@ const issuerSchema = z.strictObject({
   /** Where the dev issuer keeps its signing key. */
   key_file: z.string().optional(),
   clock_skew: duration.optional(),
+  /**
+   * `kind: github-actions` only, and required there: the GitHub owners (organisations or users)
+   * whose workflows may sign in. Any repository on GitHub can mint tokens from that issuer.
+   */
+  owners: z.array(z.string().min(1)).min(1).optional(),
 });
 export type IssuerConfig = z.infer<typeof issuerSchema>;
 
@@ -134,6 +139,21 @@ const identitySchema = z
   .strictObject({ issuers: z.array(issuerSchema).min(1, 'configure at least one issuer') })
   .superRefine((identity, ctx) => {
     identity.issuers.forEach((issuer, index) => {
+      if (issuer.kind === 'github-actions' && !issuer.owners) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['issuers', index, 'owners'],
+          message:
+            'name the GitHub owners whose workflows may sign in (any repository on GitHub can mint tokens from this issuer)',
+        });
+      }
+      if (issuer.kind !== 'github-actions' && issuer.owners) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['issuers', index, 'owners'],
+          message: 'owners applies to kind: github-actions only',
+        });
+      }
       if (!issuer.dev && !issuer.issuer && issuer.kind !== 'github-actions') {
         ctx.addIssue({
           code: 'custom',

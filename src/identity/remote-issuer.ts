@@ -60,7 +60,9 @@ export class RemoteIssuer implements IssuerVerifier {
     } else {
       this.issuers = [issuer];
       this.#mapper =
-        config.kind === 'github-actions' ? githubActionsMapper() : genericMapper(config);
+        config.kind === 'github-actions'
+          ? githubActionsMapper(config.owners ?? [])
+          : genericMapper(config);
     }
   }
 

@@ -32,7 +32,7 @@ async function run(...args: string[]) {
 const good = `identity:
   issuers:
     - { name: dev, dev: true }
-    - { name: ci, kind: github-actions, issuer: https://token.actions.githubusercontent.com, audience: gatehouse }
+    - { name: ci, kind: github-actions, issuer: https://token.actions.githubusercontent.com, audience: gatehouse, owners: [acme] }
 connectors:
   - name: pg
     type: postgres
@@ -72,6 +72,15 @@ describe('gatehouse config check', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('refuses a github-actions issuer that does not name its owners', async () => {
+    const file = join(dir, 'owners.yaml');
+    writeFileSync(file, good.replace(', owners: [acme]', ''));
+    process.env['GATEHOUSE_TEST_PG_PASSWORD'] = 'x';
+    const result = await run('-c', file);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('identity.issuers[1].owners: name the GitHub owners');
   });
 
   it('reports an unset secret variable by key path', async () => {

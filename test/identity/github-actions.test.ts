@@ -40,7 +40,15 @@ describe('kind: github-actions', () => {
 
   it('is always an agent, with repository, owner and environment groups', async () => {
     const auth = await createAuthenticator(
-      [{ name: 'github', kind: 'github-actions', issuer: issuer.url, audience: 'gatehouse' }],
+      [
+        {
+          name: 'github',
+          kind: 'github-actions',
+          issuer: issuer.url,
+          audience: 'gatehouse',
+          owners: ['ACME'],
+        },
+      ],
       { secret: noSecrets, clock },
     );
     const identity = await auth.authenticate(
@@ -62,6 +70,17 @@ describe('kind: github-actions', () => {
     });
     const onBranch = await auth.authenticate(await issuer.sign(branch, key));
     expect(onBranch.groups).toEqual(['repo:acme/payments', 'owner:acme']);
+
+    // Any repository on GitHub can mint a token for this audience: other owners are refused.
+    const stranger = actionsClaims(issuer.url, clock.seconds(), {
+      sub: 'repo:mallory/tools:ref:refs/heads/main',
+      repository: 'mallory/tools',
+      repository_owner: 'mallory',
+    });
+    await expect(auth.authenticate(await issuer.sign(stranger, key))).rejects.toMatchObject({
+      code: 'token_invalid',
+      message: expect.stringContaining('mallory'),
+    });
   });
 
   it('defaults the issuer to token.actions.githubusercontent.com', async () => {
@@ -71,7 +90,7 @@ describe('kind: github-actions', () => {
       throw new TypeError('offline');
     };
     const auth = await createAuthenticator(
-      [{ name: 'github', kind: 'github-actions', audience: 'gatehouse' }],
+      [{ name: 'github', kind: 'github-actions', audience: 'gatehouse', owners: ['acme'] }],
       { secret: noSecrets, clock, fetch: offline },
     );
     const token = await issuer.sign(actionsClaims(GITHUB_ACTIONS_ISSUER, clock.seconds()), key);

@@ -1,3 +1,4 @@
+import { GatehouseError } from '../../core/errors.js';
 import type { ClaimMapper, MappedClaims } from './claim-values.js';
 import { stringClaim, subjectClaim } from './claim-values.js';
 
@@ -12,10 +13,19 @@ export const GITHUB_ACTIONS_ISSUER = 'https://token.actions.githubusercontent.co
  * from this issuer, for any audience: policies must name owners or repositories.
  * https://docs.github.com/en/actions/security-for-github-actions/security-hardening-your-deployments/about-security-hardening-with-openid-connect
  */
-export function githubActionsMapper(): ClaimMapper {
+export function githubActionsMapper(owners: ReadonlyArray<string>): ClaimMapper {
+  const allowed = new Set(owners.map((owner) => owner.toLowerCase()));
   return async (claims) => {
     const repository = stringClaim(claims, 'repository');
     const owner = stringClaim(claims, 'repository_owner');
+    // GitHub owner names are case-insensitive.
+    if (!owner || !allowed.has(owner.toLowerCase())) {
+      throw new GatehouseError(
+        'token_invalid',
+        `workflows of GitHub owner "${owner ?? '(none)'}" may not sign in here`,
+        { hint: `allowed owners: ${owners.join(', ')}` },
+      );
+    }
     const environment = stringClaim(claims, 'environment');
     const workflow = stringClaim(claims, 'workflow');
     const groups: string[] = [];
