@@ -67,13 +67,18 @@ export function registerApprovalRoutes(
     async (request) => view(await load(request.params.id, request), request),
   );
 
-  for (const action of ['approve', 'deny', 'modify'] as const satisfies ReviewAction[]) {
+  const SUMMARIES = {
+    approve: 'Approve a ticket (rationale optional)',
+    deny: 'Deny a ticket (rationale required)',
+    modify: "Run the reviewer's command instead (command and rationale required)",
+    revoke: 'Revoke an approved access grant before it ends (rationale required)',
+  } as const;
+  for (const action of Object.keys(SUMMARIES) as (ReviewAction | 'revoke')[]) {
     app.post<{ Params: { id: string }; Body: { rationale?: string; command?: string } }>(
       `/api/approvals/:id/${action}`,
       {
         schema: {
-          summary: `${action[0]!.toUpperCase()}${action.slice(1)} a ticket`,
-          description: action === 'approve' ? 'rationale optional' : 'rationale required',
+          summary: SUMMARIES[action],
           security: bearerSecurity,
           params: idParamSchema,
           body: reviewBodySchema,
@@ -81,37 +86,16 @@ export function registerApprovalRoutes(
         },
       },
       async (request) => {
-        await load(request.params.id, request);
-        const ticket = await approvals.review(
-          request.params.id,
-          identityOf(request),
-          action,
-          request.body ?? {},
-        );
+        const { id } = request.params;
+        await load(id, request);
+        const reviewer = identityOf(request);
+        const body = request.body ?? {};
+        const ticket =
+          action === 'revoke'
+            ? await approvals.revoke(id, reviewer, body.rationale ?? '')
+            : await approvals.review(id, reviewer, action, body);
         return view(ticket, request);
       },
     );
   }
-
-  app.post<{ Params: { id: string }; Body: { rationale?: string } }>(
-    '/api/approvals/:id/revoke',
-    {
-      schema: {
-        summary: 'Revoke an approved access grant before it ends',
-        security: bearerSecurity,
-        params: idParamSchema,
-        body: reviewBodySchema,
-        response: { 200: { $ref: 'Ticket#' } },
-      },
-    },
-    async (request) => {
-      await load(request.params.id, request);
-      const ticket = await approvals.revoke(
-        request.params.id,
-        identityOf(request),
-        request.body?.rationale ?? '',
-      );
-      return view(ticket, request);
-    },
-  );
 }
