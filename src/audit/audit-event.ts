@@ -70,18 +70,19 @@ export interface SessionKeys {
 
 export function sessionStartEvent(record: SessionRecord): NewAuditEvent {
   const { identity, client } = record;
+  // Members in sorted order (as in every literal below), so canonicalJson can take its fast path.
   const data: SessionStartData = {
-    protocol: record.protocol,
+    client: { address: client.address, port: int(client.port), tls: client.tls },
     identity: {
+      agent: identity.agent,
+      groups: [...identity.groups],
       issuer: identity.issuer,
       issuerName: identity.issuerName,
-      subject: identity.subject,
       name: identity.name,
-      groups: [...identity.groups],
-      agent: identity.agent,
+      subject: identity.subject,
       tenant: identity.tenant,
     },
-    client: { address: client.address, port: int(client.port), tls: client.tls },
+    protocol: record.protocol,
     target: record.target,
   };
   return event('session_start', record.id, null, record.startedAt, data, {
@@ -93,15 +94,15 @@ export function sessionStartEvent(record: SessionRecord): NewAuditEvent {
 export function commandEvent(record: CommandRecord, keys?: SessionKeys): NewAuditEvent {
   const { command, decision } = record;
   const data: CommandData = {
-    text: command.text,
-    params: command.params ? [...command.params] : undefined,
     classes: [...command.classes],
-    whereAbsent: command.whereAbsent,
-    unclassifiable: command.unclassifiable || undefined,
-    target: command.target ? { ...command.target } : undefined,
-    decision: { action: decision.action, rule: decision.rule, reason: decision.reason },
-    ticketId: record.ticketId,
+    decision: { action: decision.action, reason: decision.reason, rule: decision.rule },
     executedText: record.executedText,
+    params: command.params ? [...command.params] : undefined,
+    target: command.target ? { ...command.target } : undefined,
+    text: command.text,
+    ticketId: record.ticketId,
+    unclassifiable: command.unclassifiable || undefined,
+    whereAbsent: command.whereAbsent,
   };
   return event('command', record.sessionId, record.seq, record.at, data, keys, decision.action);
 }
@@ -115,11 +116,11 @@ export function outcomeEvent(
   keys?: SessionKeys,
 ): NewAuditEvent {
   const data: OutcomeData = {
-    tag: outcome.tag,
-    rows: int(outcome.rows),
-    error: outcome.error && { code: outcome.error.code, message: outcome.error.message },
     durationMs: int(outcome.durationMs) ?? 0,
+    error: outcome.error && { code: outcome.error.code, message: outcome.error.message },
     result: capResult(outcome.result, capture),
+    rows: int(outcome.rows),
+    tag: outcome.tag,
   };
   return event('outcome', sessionId, seq, completedAt, data, keys);
 }

@@ -28,6 +28,125 @@ describe('canonicalJson', () => {
   });
 });
 
+/** The first implementation (map/filter/sort/join), kept as the reference the fast one must match. */
+function referenceCanonicalJson(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isSafeInteger(value)) throw new TypeError(`not a safe integer: ${value}`);
+      return JSON.stringify(value);
+    case 'object': {
+      if (value === null) return 'null';
+      if (Array.isArray(value)) {
+        return `[${value.map((item) => (item === undefined ? 'null' : referenceCanonicalJson(item))).join(',')}]`;
+      }
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record)
+        .filter((key) => record[key] !== undefined)
+        .sort();
+      return `{${keys.map((key) => `${JSON.stringify(key)}:${referenceCanonicalJson(record[key])}`).join(',')}}`;
+    }
+    default:
+      throw new TypeError(`cannot encode ${typeof value}`);
+  }
+}
+
+/** Deterministic PRNG (mulberry32), so a failure names a seed that reproduces it. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+const ALPHABET = [
+  'a',
+  'b',
+  'Z',
+  '0',
+  '9',
+  ' ',
+  '"',
+  '\\',
+  '\n',
+  '\u0000',
+  '\u007f',
+  'é',
+  '\uFB01',
+  '\u{1F600}',
+  '\uD800',
+  '\uDFFF',
+];
+
+function randomString(next: () => number, maxLength: number): string {
+  let text = '';
+  const length = Math.floor(next() * (maxLength + 1));
+  for (let i = 0; i < length; i++) text += ALPHABET[Math.floor(next() * ALPHABET.length)];
+  return text;
+}
+
+function randomValue(next: () => number, depth: number): unknown {
+  const pick = Math.floor(next() * (depth > 3 ? 6 : 9));
+  switch (pick) {
+    case 0:
+      return null;
+    case 1:
+      return next() < 0.5;
+    case 2:
+      return Math.floor((next() - 0.5) * 2 ** (1 + Math.floor(next() * 53)));
+    case 3:
+      return randomString(next, 12);
+    case 4:
+      return undefined;
+    case 5:
+      return next() < 0.5 ? Number.MAX_SAFE_INTEGER : -0;
+    case 6:
+    case 7: {
+      const object: Record<string, unknown> = {};
+      const size = Math.floor(next() * 7);
+      for (let i = 0; i < size; i++) {
+        const key = next() < 0.2 ? String(Math.floor(next() * 20)) : randomString(next, 4);
+        object[key] = randomValue(next, depth + 1);
+      }
+      return object;
+    }
+    default:
+      return Array.from({ length: Math.floor(next() * 5) }, () => randomValue(next, depth + 1));
+  }
+}
+
+describe('canonicalJson against the reference implementation', () => {
+  it('writes byte-identical text for random nested values', () => {
+    for (let seed = 1; seed <= 3000; seed++) {
+      const value = randomValue(random(seed), 0);
+      const expected = value === undefined ? undefined : referenceCanonicalJson(value);
+      if (expected === undefined) continue;
+      expect(canonicalJson(value), `seed ${seed}`).toBe(expected);
+    }
+  });
+
+  it('refuses what the reference refuses', () => {
+    for (const bad of [
+      1.5,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      2 ** 53,
+      10n,
+      () => 1,
+      Symbol('s'),
+    ]) {
+      expect(() => referenceCanonicalJson({ a: [bad] })).toThrow(TypeError);
+      expect(() => canonicalJson({ a: [bad] })).toThrow(TypeError);
+    }
+  });
+});
+
 describe('storableText', () => {
   it('replaces NUL and lone surrogates, keeps everything else', () => {
     expect(storableText('a\u0000b')).toBe('a\u2400b');

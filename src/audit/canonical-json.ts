@@ -7,31 +7,97 @@
  * https://www.rfc-editor.org/rfc/rfc8785
  */
 export function canonicalJson(value: unknown): string {
+  // JSON.stringify writes exactly this text when every object's keys are already in order and
+  // every value is one we accept, and it is several times faster than building it here.
+  if (typeof value === 'object' && value !== null && stringifiesCanonically(value)) {
+    return JSON.stringify(value);
+  }
+  return encode(value);
+}
+
+/**
+ * True when `JSON.stringify(value)` is the canonical text: nothing but strings, booleans,
+ * null, safe integers, `undefined` members or items (both left out / written as null alike),
+ * arrays and objects whose own keys are listed in sorted order and that have no `toJSON`.
+ */
+function stringifiesCanonically(value: unknown): boolean {
   switch (typeof value) {
     case 'string':
     case 'boolean':
+    case 'undefined':
+      return true;
+    case 'number':
+      return Number.isSafeInteger(value);
+    case 'object': {
+      if (value === null) return true;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          if (!stringifiesCanonically(value[i])) return false;
+        }
+        return true;
+      }
+      const object = value as Record<string, unknown>;
+      if (typeof object['toJSON'] === 'function') return false;
+      const keys = Object.keys(object);
+      for (let i = 0; i < keys.length; i++) {
+        if (i > 0 && keys[i - 1]! > keys[i]!) return false;
+        if (!stringifiesCanonically(object[keys[i]!])) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+function encode(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
       return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
     case 'number':
       if (!Number.isSafeInteger(value)) {
         throw new TypeError(`audit records hold safe integers only, got ${value}`);
       }
-      return JSON.stringify(value);
-    case 'object': {
+      return String(value);
+    case 'object':
       if (value === null) return 'null';
-      if (Array.isArray(value)) {
-        return `[${value.map((item) => (item === undefined ? 'null' : canonicalJson(item))).join(',')}]`;
-      }
-      const keys = Object.keys(value)
-        .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-        .sort();
-      const members = keys.map(
-        (key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`,
-      );
-      return `{${members.join(',')}}`;
-    }
+      return Array.isArray(value) ? arrayJson(value) : objectJson(value as Record<string, unknown>);
     default:
       throw new TypeError(`cannot encode ${typeof value} in an audit record`);
   }
+}
+
+// Hot path (every audit record): plain loops and string appends, no intermediate arrays.
+
+function arrayJson(items: ReadonlyArray<unknown>): string {
+  let out = '[';
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) out += ',';
+    const item = items[i];
+    out += item === undefined ? 'null' : canonicalJson(item);
+  }
+  return `${out}]`;
+}
+
+function objectJson(object: Record<string, unknown>): string {
+  let keys = Object.keys(object);
+  // Records are built with their keys mostly in order; sort only when they are not.
+  for (let i = 1; i < keys.length; i++) {
+    if (keys[i - 1]! > keys[i]!) {
+      keys = keys.sort();
+      break;
+    }
+  }
+  let out = '{';
+  for (const key of keys) {
+    const member = object[key];
+    if (member === undefined) continue;
+    if (out.length > 1) out += ',';
+    out += `${JSON.stringify(key)}:${canonicalJson(member)}`;
+  }
+  return `${out}}`;
 }
 
 /**

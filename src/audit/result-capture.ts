@@ -68,9 +68,9 @@ export class ResultCapture {
     if (!this.#columns) return undefined;
     return {
       columns: this.#columns,
+      ...(this.#numeric && { numeric: this.#numeric }),
       rows: this.#rows,
       truncated: this.#truncated,
-      ...(this.#numeric && { numeric: this.#numeric }),
     };
   }
 }
