@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { ensureBenchDatabase } from './lib/bench-db.js';
 import { describeEnvironment, loadNote } from './lib/environment.js';
 import { gatewayTarget } from './lib/gateway-target.js';
+import { nodeRelayTarget } from './lib/node-relay.js';
 import { type BenchOptions, parseBenchOptions, type TargetName, USAGE } from './lib/options.js';
 import { runPgbench } from './lib/pgbench.js';
 import { pgbouncerTarget } from './lib/pgbouncer.js';
@@ -19,6 +20,7 @@ import { replicaReleaseNotes } from './replica-release.js';
 const FACTORIES: Record<TargetName, TargetFactory> = {
   direct: directTarget,
   pgbouncer: pgbouncerTarget,
+  'node-relay': nodeRelayTarget,
   gateway: gatewayTarget,
 };
 
@@ -73,8 +75,10 @@ async function runScenario(
         }
         // Alternate targets within each round so drift (caches, other load) hits all alike.
         for (let round = 1; round <= options.rounds; round++) {
-          for (const { endpoint } of targets) {
+          for (const { endpoint, cpuMicros } of targets) {
+            const cpuBefore = cpuMicros?.();
             const result = await runPgbench({ ...base, endpoint, seconds: options.seconds });
+            const cpuUs = cpuBefore === undefined ? undefined : cpuMicros!() - cpuBefore;
             if (result.failed > 0)
               notes.push(
                 `${tag} ${endpoint.label} round ${round}: ${result.failed} failed transactions`,
@@ -86,6 +90,9 @@ async function runScenario(
               target: endpoint.label,
               round,
               ...result,
+              ...(cpuUs !== undefined &&
+                Number.isFinite(cpuUs) &&
+                result.transactions > 0 && { cpuUsPerTx: cpuUs / result.transactions }),
             });
             console.log(
               `${tag} round ${round}/${options.rounds} ${endpoint.label.padEnd(9)} ` +

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { processCpuMicros } from './node-relay.js';
 import { type TargetFactory, TargetUnavailable } from './targets.js';
 
 const SUBJECT = 'bench';
@@ -66,6 +67,8 @@ export const gatewayTarget: TargetFactory = async (upstream, scenario) => {
         database: upstream.database,
         password,
       },
+      // The gateway runs in this process, which does nothing else while pgbench runs.
+      cpuMicros: processCpuMicros,
       close: async () => {
         await gateway.close();
         await rm(dir, { recursive: true, force: true });

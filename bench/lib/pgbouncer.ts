@@ -4,6 +4,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { freePort, waitForPort } from './net.js';
+import { childCpuMicros } from './process-cpu.js';
 import { type TargetFactory, TargetUnavailable } from './targets.js';
 
 const SEARCH = ['/usr/sbin', '/usr/local/sbin', '/usr/bin', '/usr/local/bin'];
@@ -83,6 +84,8 @@ export const pgbouncerTarget: TargetFactory = async (upstream) => {
       user: upstream.user,
       database: upstream.database,
     },
+    cpuMicros: () =>
+      child.pid === undefined ? Number.NaN : (childCpuMicros(child.pid) ?? Number.NaN),
     close: cleanup,
   };
 };

@@ -24,7 +24,7 @@ function table(headers: string[], rows: Cell[][], markdown: boolean): string {
 
 function summaryTable(report: BenchReport, markdown: boolean): string {
   return table(
-    ['scenario', 'mode', 'target', 'clients', 'rounds', 'tps', '± %', 'latency ms'],
+    ['scenario', 'mode', 'target', 'clients', 'rounds', 'tps', '± %', 'latency ms', 'cpu µs/tx'],
     report.summaries.map((s) => [
       s.scenario,
       s.mode,
@@ -34,6 +34,7 @@ function summaryTable(report: BenchReport, markdown: boolean): string {
       fixed(0)(s.tps),
       fixed(1)(s.tpsSpreadPct),
       fixed(3)(s.latencyMs),
+      fixed(1)(s.cpuUsPerTx),
     ]),
     markdown,
   );
@@ -47,6 +48,8 @@ function comparisonTable(report: BenchReport, markdown: boolean): string {
       'clients',
       'tps gw/direct',
       'tps gw/bouncer',
+      'tps gw/relay',
+      'cpu gw/bouncer',
       'lat gw/direct',
       'lat gw/bouncer',
       'added µs gw',
@@ -59,6 +62,8 @@ function comparisonTable(report: BenchReport, markdown: boolean): string {
       c.clients,
       ratio(c.tpsVsDirect),
       ratio(c.tpsVsPgbouncer),
+      ratio(c.tpsVsNodeRelay),
+      ratio(c.cpuVsPgbouncer),
       ratio(c.latencyVsDirect),
       ratio(c.latencyVsPgbouncer),
       fixed(0)(c.gatewayAddedUs),
@@ -84,10 +89,13 @@ export function renderMarkdown(report: BenchReport): string {
   return [
     `# Gatehouse benchmark, ${report.startedAt}`,
     '',
-    'pgbench against PostgreSQL directly, through PgBouncer (session pooling) and through the',
-    'gateway; rounds alternate between targets. tps and latency are means over rounds; "± %" is',
-    'the spread of tps between rounds. Added latency = target latency − direct latency;',
-    'added-latency ratio = (gateway − direct) / (pgbouncer − direct).',
+    'pgbench against PostgreSQL directly, through PgBouncer (session pooling), through a bare',
+    'Node TCP relay (node-relay: copies bytes, reads nothing; the floor for a proxy in Node) and',
+    'through the gateway; rounds alternate between targets. tps and latency are means over',
+    'rounds; "± %" is the spread of tps between rounds; "cpu µs/tx" is the CPU time the proxy',
+    "process used per transaction (PgBouncer's from /proc, the others' from process.cpuUsage),",
+    'which varies less than tps on a busy machine. Added latency = target latency − direct',
+    'latency; added-latency ratio = (gateway − direct) / (pgbouncer − direct).',
     '',
     '## Scenarios',
     ...scenarios,

@@ -9,6 +9,8 @@ export interface RoundResult {
   latencyMs: number;
   transactions: number;
   failed: number;
+  /** CPU the proxy's process used per transaction (µs); absent for direct. */
+  cpuUsPerTx?: number;
 }
 
 /** Rounds of one target in one configuration, averaged. */
@@ -22,6 +24,8 @@ export interface Summary {
   /** Relative standard deviation of tps across rounds, percent. */
   tpsSpreadPct: number;
   latencyMs: number;
+  /** Mean CPU µs per transaction of the proxy process; null for direct. */
+  cpuUsPerTx: number | null;
 }
 
 /** The gateway against both baselines in one configuration; absent baselines give nulls. */
@@ -31,6 +35,10 @@ export interface Comparison {
   clients: number;
   tpsVsDirect: number | null;
   tpsVsPgbouncer: number | null;
+  /** Against a bare Node TCP relay: the floor for a proxy in this runtime. */
+  tpsVsNodeRelay: number | null;
+  /** Gateway CPU per transaction / PgBouncer's. */
+  cpuVsPgbouncer: number | null;
   latencyVsDirect: number | null;
   latencyVsPgbouncer: number | null;
   /** Latency the gateway adds over direct, microseconds. */
@@ -74,6 +82,9 @@ export function summarise(rounds: readonly RoundResult[]): Summary[] {
       tps,
       tpsSpreadPct: tps > 0 ? (spread / tps) * 100 : 0,
       latencyMs: mean(group.map((r) => r.latencyMs)),
+      cpuUsPerTx: group.every((r) => r.cpuUsPerTx !== undefined)
+        ? mean(group.map((r) => r.cpuUsPerTx!))
+        : null,
     };
   });
 }
@@ -92,7 +103,9 @@ export function compare(summaries: readonly Summary[]): Comparison[] {
     if (!gateway) continue;
     const direct = byTarget.get('direct');
     const bouncer = byTarget.get('pgbouncer');
-    const ratio = (a?: number, b?: number) => (a !== undefined && b ? a / b : null);
+    const relay = byTarget.get('node-relay');
+    const ratio = (a?: number | null, b?: number | null) =>
+      a !== undefined && a !== null && b ? a / b : null;
     const added = (s?: Summary) => (s && direct ? (s.latencyMs - direct.latencyMs) * 1000 : null);
     const gatewayAdded = added(gateway);
     const bouncerAdded = added(bouncer);
@@ -102,6 +115,8 @@ export function compare(summaries: readonly Summary[]): Comparison[] {
       clients: gateway.clients,
       tpsVsDirect: ratio(gateway.tps, direct?.tps),
       tpsVsPgbouncer: ratio(gateway.tps, bouncer?.tps),
+      tpsVsNodeRelay: ratio(gateway.tps, relay?.tps),
+      cpuVsPgbouncer: ratio(gateway.cpuUsPerTx, bouncer?.cpuUsPerTx),
       latencyVsDirect: ratio(gateway.latencyMs, direct?.latencyMs),
       latencyVsPgbouncer: ratio(gateway.latencyMs, bouncer?.latencyMs),
       gatewayAddedUs: gatewayAdded,

@@ -1,6 +1,6 @@
 /** Where pgbench connects for one target. */
 export interface Endpoint {
-  /** Short name used in tables: `direct`, `pgbouncer`, `gateway`. */
+  /** Short name used in tables: `direct`, `pgbouncer`, `node-relay`, `gateway`. */
   label: string;
   host: string;
   port: number;
@@ -13,6 +13,11 @@ export interface Endpoint {
 /** A running thing pgbench can connect to; `close` stops whatever the harness started. */
 export interface RunningTarget {
   endpoint: Endpoint;
+  /**
+   * CPU time (user + system, µs) the proxy's process has used so far; read before and after a
+   * round to get its CPU per transaction. Absent for `direct` (nothing in between).
+   */
+  cpuMicros?(): number;
   close(): Promise<void>;
 }
 
