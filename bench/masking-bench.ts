@@ -7,8 +7,10 @@
  *   # or, after `npm run build`: node dist/bench/masking-bench.js
  *
  * Prints ns per cell, the fastest of several short rounds (the least disturbed by other load on
- * the machine), cycling through each set's values.
+ * the machine), cycling through each set's values. `npm run bench` adds the same table to its
+ * report.
  */
+import { pathToFileURL } from 'node:url';
 import { compileMasking } from '../src/masking/index.js';
 
 const ROUNDS = 15;
@@ -58,7 +60,8 @@ function measure(values: string[], calls: number, work: (value: string) => strin
   return Math.min(...perCall);
 }
 
-function main(): void {
+/** The measurements as a plain-text table (one string per line). */
+export function maskingCostTable(): string[] {
   const all = [
     'email',
     'payment_card',
@@ -118,8 +121,10 @@ function main(): void {
   }
   out.push('');
   for (const [name, ns] of columnRows) out.push(`${name.padEnd(width)}  ${ns.padStart(11)}`);
-  console.log(out.join('\n'));
-  if (sink === 42) console.log('');
+  if (sink === 42) out.push('');
+  return out;
 }
 
-main();
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  console.log(maskingCostTable().join('\n'));
+}

@@ -15,6 +15,7 @@ import {
   type TargetFactory,
   TargetUnavailable,
 } from './lib/targets.js';
+import { maskingCostTable } from './masking-bench.js';
 import { replicaReleaseNotes } from './replica-release.js';
 
 const FACTORIES: Record<TargetName, TargetFactory> = {
@@ -75,10 +76,13 @@ async function runScenario(
         }
         // Alternate targets within each round so drift (caches, other load) hits all alike.
         for (let round = 1; round <= options.rounds; round++) {
-          for (const { endpoint, cpuMicros } of targets) {
+          for (const { endpoint, cpuMicros, auditCommits } of targets) {
             const cpuBefore = cpuMicros?.();
+            const auditBefore = auditCommits?.();
             const result = await runPgbench({ ...base, endpoint, seconds: options.seconds });
             const cpuUs = cpuBefore === undefined ? undefined : cpuMicros!() - cpuBefore;
+            const auditAfter = auditCommits?.();
+            const commits = auditAfter && auditBefore && auditAfter.commits - auditBefore.commits;
             if (result.failed > 0)
               notes.push(
                 `${tag} ${endpoint.label} round ${round}: ${result.failed} failed transactions`,
@@ -93,6 +97,9 @@ async function runScenario(
               ...(cpuUs !== undefined &&
                 Number.isFinite(cpuUs) &&
                 result.transactions > 0 && { cpuUsPerTx: cpuUs / result.transactions }),
+              ...(commits && {
+                auditRecordsPerCommit: (auditAfter!.records - auditBefore!.records) / commits,
+              }),
             });
             console.log(
               `${tag} round ${round}/${options.rounds} ${endpoint.label.padEnd(9)} ` +
@@ -135,6 +142,7 @@ async function main(): Promise<void> {
   ];
   for (const scenario of scenarios) await runScenario(options, scenario, rounds, notes);
   notes.push(...(await replicaReleaseNotes(options.upstream)));
+  const maskingCost = maskingCostTable();
   const busy = loadNote(Number(environment['loadAverageAtStart']));
   if (busy) notes.push(busy);
 
@@ -149,6 +157,7 @@ async function main(): Promise<void> {
     rounds,
     summaries,
     comparisons: compare(summaries),
+    maskingCost,
   };
   console.log(`\n${renderText(report)}`);
   if (options.outDir) {

@@ -69,6 +69,10 @@ export const gatewayTarget: TargetFactory = async (upstream, scenario) => {
       },
       // The gateway runs in this process, which does nothing else while pgbench runs.
       cpuMicros: processCpuMicros,
+      auditCommits: () => {
+        const { commits, records } = gateway.auditStats();
+        return { commits, records };
+      },
       close: async () => {
         await gateway.close();
         await rm(dir, { recursive: true, force: true });

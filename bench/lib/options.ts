@@ -34,7 +34,7 @@ targets round by round, and writes bench/results/<time>.json|md and bench/result
   --warmup S           unrecorded warm-up run per target, 0 for none  (BENCH_WARMUP, 1)
   --clients LIST       pgbench client counts                          (BENCH_CLIENTS, 1,8)
   --modes LIST         simple,extended,prepared                       (BENCH_MODES, simple,extended)
-  --targets LIST       ${TARGETS.join(",")}            (BENCH_TARGETS, all)
+  --targets LIST       ${TARGETS.join(',')}            (BENCH_TARGETS, all)
   --scenarios LIST     ${scenarioNames().join(',')}
                                                                       (BENCH_SCENARIOS, ${DEFAULT_SCENARIOS.join(',')})
   --scale N            pgbench scale of the benchmark database        (BENCH_SCALE, 10)

@@ -24,7 +24,18 @@ function table(headers: string[], rows: Cell[][], markdown: boolean): string {
 
 function summaryTable(report: BenchReport, markdown: boolean): string {
   return table(
-    ['scenario', 'mode', 'target', 'clients', 'rounds', 'tps', '± %', 'latency ms', 'cpu µs/tx'],
+    [
+      'scenario',
+      'mode',
+      'target',
+      'clients',
+      'rounds',
+      'tps',
+      '± %',
+      'latency ms',
+      'cpu µs/tx',
+      'audit records/commit',
+    ],
     report.summaries.map((s) => [
       s.scenario,
       s.mode,
@@ -35,6 +46,7 @@ function summaryTable(report: BenchReport, markdown: boolean): string {
       fixed(1)(s.tpsSpreadPct),
       fixed(3)(s.latencyMs),
       fixed(1)(s.cpuUsPerTx),
+      fixed(1)(s.auditRecordsPerCommit),
     ]),
     markdown,
   );
@@ -78,6 +90,7 @@ function comparisonTable(report: BenchReport, markdown: boolean): string {
 export function renderText(report: BenchReport): string {
   const parts = [summaryTable(report, false)];
   if (report.comparisons.length > 0) parts.push(comparisonTable(report, false));
+  if (report.maskingCost) parts.push(report.maskingCost.join('\n'));
   parts.push(...report.notes.map((note) => `note: ${note}`));
   return `${parts.join('\n\n')}\n`;
 }
@@ -94,7 +107,8 @@ export function renderMarkdown(report: BenchReport): string {
     'through the gateway; rounds alternate between targets. tps and latency are means over',
     'rounds; "± %" is the spread of tps between rounds; "cpu µs/tx" is the CPU time the proxy',
     "process used per transaction (PgBouncer's from /proc, the others' from process.cpuUsage),",
-    'which varies less than tps on a busy machine. Added latency = target latency − direct',
+    'which varies less than tps on a busy machine; "audit records/commit" is the gateway\'s group',
+    'commit batch size (two records per statement: the decision, then the outcome). Added latency = target latency − direct',
     'latency; added-latency ratio = (gateway − direct) / (pgbouncer − direct).',
     '',
     '## Scenarios',
@@ -106,6 +120,15 @@ export function renderMarkdown(report: BenchReport): string {
     '## Gateway compared',
     report.comparisons.length > 0 ? comparisonTable(report, true) : '(gateway not measured)',
     '',
+    ...(report.maskingCost
+      ? [
+          '## Masking cost per result cell (ns; fastest of 15 rounds)',
+          '```',
+          ...report.maskingCost,
+          '```',
+          '',
+        ]
+      : []),
     ...(report.notes.length > 0 ? ['## Notes', ...report.notes.map((n) => `- ${n}`), ''] : []),
     '## Environment',
     ...env,

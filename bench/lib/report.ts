@@ -11,6 +11,8 @@ export interface RoundResult {
   failed: number;
   /** CPU the proxy's process used per transaction (µs); absent for direct. */
   cpuUsPerTx?: number;
+  /** Gateway: audit records per committed transaction during the round. */
+  auditRecordsPerCommit?: number;
 }
 
 /** Rounds of one target in one configuration, averaged. */
@@ -26,6 +28,8 @@ export interface Summary {
   latencyMs: number;
   /** Mean CPU µs per transaction of the proxy process; null for direct. */
   cpuUsPerTx: number | null;
+  /** Gateway: mean audit records per commit (group commit batch size); null for others. */
+  auditRecordsPerCommit: number | null;
 }
 
 /** The gateway against both baselines in one configuration; absent baselines give nulls. */
@@ -59,6 +63,8 @@ export interface BenchReport {
   rounds: RoundResult[];
   summaries: Summary[];
   comparisons: Comparison[];
+  /** Per-cell masking cost (ns), as measured by bench/masking-bench.ts in the same run. */
+  maskingCost?: string[];
 }
 
 const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
@@ -84,6 +90,9 @@ export function summarise(rounds: readonly RoundResult[]): Summary[] {
       latencyMs: mean(group.map((r) => r.latencyMs)),
       cpuUsPerTx: group.every((r) => r.cpuUsPerTx !== undefined)
         ? mean(group.map((r) => r.cpuUsPerTx!))
+        : null,
+      auditRecordsPerCommit: group.every((r) => r.auditRecordsPerCommit !== undefined)
+        ? mean(group.map((r) => r.auditRecordsPerCommit!))
         : null,
     };
   });

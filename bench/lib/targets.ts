@@ -18,6 +18,8 @@ export interface RunningTarget {
    * round to get its CPU per transaction. Absent for `direct` (nothing in between).
    */
   cpuMicros?(): number;
+  /** Audit transactions and records committed so far (the gateway), for records per commit. */
+  auditCommits?(): { commits: number; records: number };
   close(): Promise<void>;
 }
 

@@ -14,7 +14,7 @@ import { createAuthenticator } from '../identity/index.js';
 import { compileMasking, type MaskingPlan } from '../masking/index.js';
 import { createPolicy } from '../policy/index.js';
 import { resolveSecret } from '../secrets/index.js';
-import { openStore, type Store } from '../store/index.js';
+import { type AuditSinkStats, openStore, type Store } from '../store/index.js';
 import { startApprovals } from './approvals-wiring.js';
 import { connectorFactory } from './connector-registry.js';
 
@@ -31,6 +31,8 @@ export interface RunningGateway {
   readonly gate: Gate;
   readonly store: Store;
   readonly authenticator: Authenticator;
+  /** The audit sink's commit counters: transactions, records, batch sizes, queue, health. */
+  auditStats(): AuditSinkStats;
   /** Applies a new config's policy (rules, defaults, access) to live sessions. */
   reload(config: Config): void;
   /** Stops accepting, drains sessions, closes the store. Idempotent. */
@@ -156,6 +158,7 @@ export async function startGateway(
       gate,
       store,
       authenticator,
+      auditStats: () => audit.sink.stats(),
       reload(next) {
         // Compiled first: invalid masking leaves the running config in force.
         const nextMasking = compileConnectorMasking(next);
