@@ -10,6 +10,9 @@ export interface SqliteOptions {
   synchronous?: 'normal' | 'full';
 }
 
+/** How long a write waits for another connection's lock unless told otherwise (ms). */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
 /** Prepared statements kept per connection; the audit writer reuses a handful of shapes. */
 const STATEMENT_CACHE_SIZE = 256;
 
@@ -26,7 +29,9 @@ export class NodeSqliteDatabase implements SqliteDatabase {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.#db = new DatabaseSync(path);
     try {
-      this.#db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+      this.#db.exec(
+        `PRAGMA busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS)}`,
+      );
       this.#db.exec('PRAGMA journal_mode = WAL');
       this.#db.exec(`PRAGMA synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     } catch (err) {

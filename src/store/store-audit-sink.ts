@@ -13,6 +13,7 @@ import type { CaptureLimits, CommandOutcome } from '../core/command.js';
 import { GatehouseError } from '../core/errors.js';
 import { type AuditOp, writeAuditBatch } from './audit-writes.js';
 import { GroupCommit, type GroupCommitStats } from './group-commit.js';
+import { type CheckpointStats, SqliteAuditWriter } from './sqlite-audit-writer.js';
 import type { Store } from './store.js';
 
 export interface StoreAuditSinkOptions {
@@ -33,11 +34,18 @@ export interface StoreAuditSinkOptions {
   retryMs?: { min: number; max: number };
   /** `audit.capture`: captured results are cut to these caps (default 100 rows, 64 KiB). */
   capture?: CaptureLimits;
+  /**
+   * SQLite: the writer threads that commit (default: started for `store.sqlite`; the sink
+   * closes them). Given here by tests that need to reach the thread.
+   */
+  sqliteWriter?: SqliteAuditWriter;
 }
 
 export interface AuditSinkStats extends GroupCommitStats {
   /** Completion records dropped because the queue was full while the store was failing. */
   dropped: number;
+  /** SQLite: the checkpoint thread's work (see SqliteAuditWriter). */
+  checkpoints?: CheckpointStats;
 }
 
 const RESOLVED = Promise.resolve();
@@ -48,6 +56,9 @@ const RESOLVED = Promise.resolve();
  * (at most `maxBatch` records), so N concurrent sessions cost about one commit per turn
  * instead of N. Each record is one appended row of the hash chain (src/audit, docs/audit.md),
  * encoded when it is submitted and hashed inside the transaction that holds the chain head.
+ * On a SQLite file the transactions run in a worker thread with its own connection
+ * (SqliteAuditWriter), so the event loop neither runs SQLite nor waits on a checkpoint;
+ * on PostgreSQL (and in-memory SQLite) they go through the store's Kysely handle.
  *
  * - `sessionStarted`, `sessionEnded` and (strict) `commandDecided` resolve after their
  *   transaction committed and reject with `GatehouseError('store_unavailable')` when it failed;
@@ -71,20 +82,32 @@ export class StoreAuditSink implements AuditSink {
   readonly #capture: CaptureLimits;
   /** Open sessions' connector and subject, repeated on their later records. */
   readonly #sessions = new Map<string, SessionKeys>();
+  readonly #writer: SqliteAuditWriter | undefined;
   #dropped = 0;
   #closed: Promise<void> | undefined;
 
-  constructor(store: Pick<Store, 'db' | 'dialect'>, options: StoreAuditSinkOptions = {}) {
+  constructor(
+    store: Pick<Store, 'db' | 'dialect'> & Partial<Pick<Store, 'sqlite'>>,
+    options: StoreAuditSinkOptions = {},
+  ) {
     this.#batched = options.durability === 'batched';
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? pino({ level: 'silent' });
     this.#maxQueued = options.maxQueued ?? 50_000;
     this.#capture = options.capture ?? { maxRows: 100, maxBytes: 65_536 };
+    const writer =
+      options.sqliteWriter ??
+      (store.dialect === 'sqlite' && store.sqlite
+        ? new SqliteAuditWriter(store.sqlite, { logger: this.#logger })
+        : undefined);
+    this.#writer = writer;
     this.#queue = new GroupCommit<AuditOp>({
-      commit: (batch) =>
-        store.db
-          .transaction()
-          .execute((trx) => writeAuditBatch(trx, store.dialect, batch, this.#clock.now())),
+      commit: writer
+        ? (batch) => writer.commit(batch, this.#clock.now())
+        : (batch) =>
+            store.db
+              .transaction()
+              .execute((trx) => writeAuditBatch(trx, store.dialect, batch, this.#clock.now())),
       // A refused session or command never happened, so it is not written later; outcomes,
       // session ends and batched decisions already acknowledged must not be lost.
       retain: (op, rejected) =>
@@ -172,6 +195,7 @@ export class StoreAuditSink implements AuditSink {
     this.#closed ??= (async () => {
       await this.#queue.flush(timeoutMs);
       const left = this.#queue.stop();
+      await this.#writer?.close();
       if (left.length > 0) {
         this.#logger.error(
           { records: left.length },
@@ -183,7 +207,9 @@ export class StoreAuditSink implements AuditSink {
   }
 
   stats(): AuditSinkStats {
-    return { ...this.#queue.stats(), dropped: this.#dropped };
+    const stats: AuditSinkStats = { ...this.#queue.stats(), dropped: this.#dropped };
+    if (this.#writer) stats.checkpoints = this.#writer.checkpointStats();
+    return stats;
   }
 
   /** Encodes a record; a value that cannot be encoded is logged, and the caller fails closed. */

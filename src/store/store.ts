@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { type Logger, pino } from 'pino';
@@ -7,7 +8,12 @@ import { MIGRATIONS, migrationProvider, type StoreDialect } from './migrations/i
 import { createPostgresPool, type PostgresOptions } from './postgres-pool.js';
 import type { SessionQuery, SessionWithCommands, StoredSession } from './records.js';
 import { getSession, listSessions } from './session-queries.js';
-import { NodeSqliteDatabase, type SqliteOptions } from './sqlite-database.js';
+import type { SqliteFile } from './sqlite-audit-writer.js';
+import {
+  DEFAULT_BUSY_TIMEOUT_MS,
+  NodeSqliteDatabase,
+  type SqliteOptions,
+} from './sqlite-database.js';
 import { parseStoreUrl, redactStoreUrl } from './store-url.js';
 
 export interface StoreOptions extends SqliteOptions, PostgresOptions {
@@ -24,6 +30,11 @@ export interface StoreOptions extends SqliteOptions, PostgresOptions {
 export interface Store {
   readonly db: Kysely<Database>;
   readonly dialect: StoreDialect;
+  /**
+   * A SQLite store's file and settings, for connections of its own (the audit writer thread);
+   * undefined for PostgreSQL and for `sqlite::memory:`, which no other connection can share.
+   */
+  readonly sqlite?: SqliteFile | undefined;
   /** Resolves when the store answers a query; rejects otherwise. */
   ping(): Promise<void>;
   /** Closes every connection. Idempotent. */
@@ -67,7 +78,15 @@ export async function openStore(url: string, options: StoreOptions = {}): Promis
     throw unavailable(`cannot open store ${described}`, err);
   }
   logger.info({ store: described, dialect: location.dialect }, 'store open');
-  return new KyselyStore(db, location.dialect);
+  const sqlite =
+    location.dialect === 'sqlite' && location.path !== ':memory:'
+      ? {
+          path: resolve(location.path),
+          busyTimeoutMs: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+          synchronous: options.synchronous ?? 'normal',
+        }
+      : undefined;
+  return new KyselyStore(db, location.dialect, sqlite);
 }
 
 /** Chains SQLite migrations in this process; see `migrate`. */
@@ -135,11 +154,13 @@ async function checkSchema(db: Kysely<Database>): Promise<void> {
 class KyselyStore implements Store {
   readonly db: Kysely<Database>;
   readonly dialect: StoreDialect;
+  readonly sqlite: SqliteFile | undefined;
   #closing: Promise<void> | undefined;
 
-  constructor(db: Kysely<Database>, dialect: StoreDialect) {
+  constructor(db: Kysely<Database>, dialect: StoreDialect, sqlite: SqliteFile | undefined) {
     this.db = db;
     this.dialect = dialect;
+    this.sqlite = sqlite;
   }
 
   async ping(): Promise<void> {
