@@ -6,7 +6,9 @@
  *   # or, after `npm run build`: node dist/bench/classifier-bench.js
  *
  * "uncached" parses with the PostgreSQL parser every time (each text is distinct); "cached" is
- * the hot path once a text was seen (LRU hit). Prints µs per call, median of several rounds.
+ * the hot path once a text was seen (LRU hit). "literal values" is pgbench's select in simple
+ * mode, a new aid on every call: each text is new, but all share one shape (numbers replaced),
+ * so after the first call it is a shape hit. Prints µs per call, median of several rounds.
  */
 import {
   loadSqlClassifier,
@@ -68,6 +70,17 @@ async function main(): Promise<void> {
   for (const sql of workingSet) classifier.classify(sql);
   const cycled = measure(200_000, (i) => classifier.classify(workingSet[i % workingSet.length]!));
 
+  // pgbench -M simple: the same statement with a new literal every call.
+  let aid = 0;
+  const pgbenchSelect = () =>
+    classifier.classify(`SELECT abalance FROM pgbench_accounts WHERE aid = ${++aid};`);
+  const literals = measure(20_000, pgbenchSelect);
+  const pgbenchUpdate = () =>
+    classifier.classify(
+      `UPDATE pgbench_accounts SET abalance = abalance + ${(aid % 9999) - 5000} WHERE aid = ${++aid};`,
+    );
+  const literalUpdate = measure(20_000, pgbenchUpdate);
+
   // EXECUTE resolves against the session on every call (not a plain cache hit).
   const session = new PreparedStatements();
   session.apply(classifier.classify('PREPARE p AS UPDATE t SET x = 1 WHERE id = $1'));
@@ -103,6 +116,10 @@ async function main(): Promise<void> {
   }
   out.push('');
   out.push(`cached, 5 000-text working set:      ${cycled.toFixed(3)} µs/call`);
+  out.push(
+    `literal values, pgbench select:      ${literals.toFixed(3)} µs/call (new aid each call)`,
+  );
+  out.push(`literal values, pgbench update:      ${literalUpdate.toFixed(3)} µs/call`);
   out.push(`EXECUTE of a prepared statement:     ${execute.toFixed(3)} µs/call`);
   out.push(`policy decide (SPEC rules, 3 rules): ${decide.toFixed(3)} µs/call`);
   out.push(`node ${process.version}, ${ROUNDS} rounds, median`);

@@ -13,9 +13,20 @@ export class StatementFacts {
   /** Prepared statements this statement drops. */
   readonly deallocates: string[] = [];
   deallocateAll = false;
+  /**
+   * True once a handler looked at the value (or kind) of a constant, e.g. `EXPLAIN (ANALYZE 0)`
+   * or `SET … = 64`. A classification that did not is the same for every text of the same shape
+   * (only numeric literals changed; see postgres-classifier-shape.ts) and may be shared. Every
+   * handler that reads a constant must call `readConstant()`.
+   */
+  readsConstant = false;
 
   add(...classes: string[]): void {
     for (const name of classes) this.classes.add(name);
+  }
+
+  readConstant(): void {
+    this.readsConstant = true;
   }
 
   /** Marks the statement as one whose effect the text cannot show. */
@@ -32,6 +43,7 @@ export class StatementFacts {
     for (const name of other.classes) this.classes.add(name);
     this.whereAbsent ||= other.whereAbsent;
     this.unclassifiable ||= other.unclassifiable;
+    this.readsConstant ||= other.readsConstant;
   }
 
   /**

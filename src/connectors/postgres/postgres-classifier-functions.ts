@@ -107,6 +107,7 @@ export function classifyFunctionCall(call: AstObject, facts: StatementFacts): vo
   const name = lastName(call['funcname']);
   if (name === undefined) return;
   if (name === 'set_config') {
+    facts.readConstant();
     const args = Array.isArray(call['args']) ? call['args'] : [];
     const setting = constantString(args[0]);
     const value = constantString(args[1]);

@@ -154,7 +154,7 @@ export const NODE_HANDLERS: Readonly<Record<string, NodeHandler>> = {
 
   ExplainStmt: (fields, facts) => {
     facts.add('explain');
-    if (explainAnalyze(fields['options'])) return ['query'];
+    if (explainAnalyze(fields['options'], facts)) return ['query'];
     facts.add('read');
     return false;
   },
@@ -164,6 +164,8 @@ export const NODE_HANDLERS: Readonly<Record<string, NodeHandler>> = {
     ctx.walk(fields['query'], prepared);
     if (prepared.classes.size === 0 || prepared.executes.length > 0) prepared.markUnclassifiable();
     prepared.pruneRead();
+    // What the prepared statement does is part of this statement's result.
+    if (prepared.readsConstant) facts.readConstant();
     facts.prepares.push({ name: String(fields['name'] ?? ''), facts: prepared });
     return false;
   },
@@ -205,7 +207,7 @@ export const NODE_HANDLERS: Readonly<Record<string, NodeHandler>> = {
   TransactionStmt: mark('transaction'),
   ConstraintsSetStmt: mark('transaction'),
   VariableSetStmt: (fields, facts) => {
-    classifySetting(String(fields['name'] ?? ''), settingValue(fields), facts);
+    classifySetting(String(fields['name'] ?? ''), settingValue(fields, facts), facts);
     return true;
   },
   VariableShowStmt: mark('read'),
@@ -264,10 +266,11 @@ export const NODE_HANDLERS: Readonly<Record<string, NodeHandler>> = {
  * EXPLAIN runs the statement only with ANALYZE. PostgreSQL takes the last of repeated options
  * and accepts many spellings of a boolean; anything but a clear "false" counts as ANALYZE.
  */
-function explainAnalyze(options: unknown): boolean {
+function explainAnalyze(options: unknown, facts: StatementFacts): boolean {
   for (const option of asArray(options)) {
     const def = (option as { DefElem?: AstObject }).DefElem;
     if (def?.['defname'] !== 'analyze') continue;
+    if (def['arg'] !== undefined) facts.readConstant();
     if (!isFalse(def['arg'])) return true;
   }
   return false;
@@ -288,13 +291,14 @@ function isFalse(arg: unknown): boolean {
   return false;
 }
 
-function settingValue(fields: AstObject): SettingValue {
+function settingValue(fields: AstObject, facts: StatementFacts): SettingValue {
   const kind = fields['kind'];
   if (kind === 'VAR_RESET' || kind === 'VAR_SET_DEFAULT' || kind === 'VAR_RESET_ALL') {
     return { reset: true };
   }
   const args = asArray(fields['args']);
   if (kind !== 'VAR_SET_VALUE' || args.length !== 1) return { unknown: true };
+  facts.readConstant();
   return constantText(args[0]) ?? { unknown: true };
 }
 

@@ -2,6 +2,7 @@ import { loadModule, parseSync } from 'libpg-query';
 import { LruCache } from './postgres-classifier-cache.js';
 import { StatementFacts } from './postgres-classifier-facts.js';
 import type { PreparedStatements } from './postgres-classifier-prepared.js';
+import { sqlShape } from './postgres-classifier-shape.js';
 import { NODE_HANDLERS } from './postgres-classifier-statements.js';
 import { type WalkContext, walkAst } from './postgres-classifier-walk.js';
 
@@ -24,9 +25,12 @@ export interface SqlClassification {
 }
 
 export interface SqlClassifierOptions {
-  /** Distinct statement texts kept (default 10 000). */
+  /** Distinct texts and shapes kept (default 10 000; a quarter of it for shapes). */
   cacheEntries?: number;
-  /** Total characters of cached texts (default 16 Mi); longer texts are parsed every time. */
+  /**
+   * Total characters of cached texts and shapes (default 16 Mi; a quarter for shapes); longer
+   * texts are parsed every time.
+   */
   cacheChars?: number;
 }
 
@@ -34,6 +38,8 @@ export interface SqlClassifierOptions {
 interface ParsedSql {
   readonly result: SqlClassification;
   readonly steps?: readonly StatementFacts[];
+  /** True when the answer is the same for every text of the same shape (see `classify`). */
+  readonly shareable: boolean;
 }
 
 const MAX_NESTING = 3;
@@ -51,16 +57,39 @@ export async function loadSqlClassifier(options?: SqlClassifierOptions): Promise
 
 /**
  * Classifies SQL with the real PostgreSQL parser (libpg-query, PostgreSQL 18 grammar). Every
- * statement of a multi-statement text is classified; results are cached by exact text so the
- * hot path parses each distinct statement once. Never throws: text the parser rejects is
+ * statement of a multi-statement text is classified. Never throws: text the parser rejects is
  * unclassifiable.
+ *
+ * Results are cached so the hot path parses each distinct statement once: by exact text, and by
+ * shape for texts that differ only in numeric literals (`… WHERE aid = 48213`, as clients that
+ * inline values send them). A shape (postgres-classifier-shape.ts) exists only for texts a tiny
+ * lexer reads with certainty: no quotes, comments, `$` other than `$n`, backslashes or
+ * non-ASCII. A result is stored under the shape only when no handler looked at a constant's
+ * value (`EXPLAIN (ANALYZE 0)`, `SET work_mem = 64`, set_config() are cached by exact text) and
+ * the text parsed. Known gap, fail-safe: value checks the raw grammar makes itself
+ * (`x::float(0)` is a syntax error, `x::float(5)` is not) are answered like the shape's other
+ * texts; PostgreSQL then rejects the whole text before running any of it.
  */
 export class SqlClassifier {
-  readonly #cache: LruCache<ParsedSql>;
+  readonly #texts: LruCache<ParsedSql>;
+  readonly #shapes: LruCache<ParsedSql>;
 
   constructor(options: SqlClassifierOptions = {}) {
     if (!ready) throw new TypeError('create the SqlClassifier with loadSqlClassifier()');
-    this.#cache = new LruCache(options.cacheEntries ?? 10_000, options.cacheChars ?? 16 * 2 ** 20);
+    const entries = options.cacheEntries ?? 10_000;
+    const chars = options.cacheChars ?? 16 * 2 ** 20;
+    const shapeEntries = Math.max(1, Math.floor(entries / 4));
+    const shapeChars = Math.max(1, Math.floor(chars / 4));
+    this.#texts = new LruCache(
+      Math.max(1, entries - shapeEntries),
+      Math.max(1, chars - shapeChars),
+    );
+    this.#shapes = new LruCache(shapeEntries, shapeChars);
+  }
+
+  /** Entries cached by exact text and by shape. */
+  get cacheSize(): { texts: number; shapes: number } {
+    return { texts: this.#texts.size, shapes: this.#shapes.size };
   }
 
   /**
@@ -69,22 +98,35 @@ export class SqlClassifier {
    * `prepared.apply()` once the target has answered.
    */
   classify(sql: string, prepared?: PreparedStatements): SqlClassification {
-    let parsed = this.#cache.get(sql);
-    if (parsed === undefined) {
-      parsed = parseText(sql);
-      this.#cache.set(sql, parsed);
-    }
+    const parsed = this.#texts.get(sql) ?? this.#parseOrShare(sql);
     return parsed.steps ? resolve(parsed, prepared) : parsed.result;
+  }
+
+  #parseOrShare(sql: string): ParsedSql {
+    const shape = sqlShape(sql);
+    // A text without numbers is its own shape: it is kept by text.
+    const shaped = shape !== undefined && shape !== sql;
+    const shared = shaped ? this.#shapes.get(shape) : undefined;
+    if (shared !== undefined) return shared;
+    const parsed = parseText(sql);
+    // Also by text, so a text repeated as it is (`LIMIT 1`, `WHERE deleted = 0`) keeps the
+    // cheapest hit; later texts of the shape are shape hits and are not stored again.
+    this.#texts.set(sql, parsed);
+    if (shaped && parsed.shareable) this.#shapes.set(shape, parsed);
+    return parsed;
   }
 }
 
 function parseText(sql: string): ParsedSql {
   const steps = analyse(sql, 0);
-  if (steps === undefined) return { result: UNPARSABLE };
+  if (steps === undefined) return { result: UNPARSABLE, shareable: false };
   const result = combine(steps, () => undefined);
+  // Prepared statements are resolved by name at each call, never by a constant's value, so
+  // texts with EXECUTE share a shape as well as any other.
+  const shareable = !steps.some((step) => step.readsConstant);
   return steps.some((step) => step.executes.length > 0)
-    ? { result, steps: Object.freeze(steps) }
-    : { result };
+    ? { result, steps: Object.freeze(steps), shareable }
+    : { result, shareable };
 }
 
 /** One StatementFacts per top-level statement; undefined when the text does not parse. */
