@@ -15,6 +15,10 @@ export interface WalkContext {
   classifyNested(sql: string): StatementFacts | undefined;
 }
 
+/**
+ * Adds what a node means. A handler that looks at a constant's value or kind must call
+ * `facts.readConstant()`, or texts differing in that constant would share its result.
+ */
 export type NodeHandler = (fields: AstObject, facts: StatementFacts, ctx: WalkContext) => Descend;
 
 const STATEMENT_NODE = /^[A-Z][A-Za-z]*Stmt$/;
