@@ -163,6 +163,12 @@ describe('classification that depends on a constant', () => {
   });
 });
 
+describe('text the parser would cut short', () => {
+  it('is unclassifiable when it holds a NUL', () => {
+    expect(shared.classify('SELECT 1\u0000; DROP TABLE t').unclassifiable).toBe(true);
+  });
+});
+
 describe('cache bounds with shapes', () => {
   it('splits entries between texts and shapes without growing past them', () => {
     const small = new SqlClassifier({ cacheEntries: 8, cacheChars: 10_000 });

@@ -118,6 +118,8 @@ export class SqlClassifier {
 }
 
 function parseText(sql: string): ParsedSql {
+  // The parser reads a C string: it would classify only what precedes the first NUL.
+  if (sql.includes('\0')) return { result: UNPARSABLE, shareable: false };
   const steps = analyse(sql, 0);
   if (steps === undefined) return { result: UNPARSABLE, shareable: false };
   const result = combine(steps, () => undefined);
