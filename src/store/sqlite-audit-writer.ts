@@ -5,7 +5,7 @@ import { type Logger, pino } from 'pino';
 import type { AuditOp } from './audit-writes.js';
 import type { AuditWorkerData, AuditWorkerReply } from './sqlite-audit-worker.js';
 import type { ChainBatch } from './sqlite-chain-writer.js';
-import { CheckpointSignal } from './sqlite-checkpoint-signal.js';
+import { CheckpointOwner, CheckpointSignal } from './sqlite-checkpoint-signal.js';
 import type { CheckpointWorkerData } from './sqlite-checkpoint-worker.js';
 
 /** Where a SQLite store lives, for connections of its own (see Store.sqlite). */
@@ -19,6 +19,8 @@ export interface SqliteAuditWriterOptions {
   logger?: Logger;
   /** Least time between two checkpoints while commits keep coming (default 10 ms). */
   checkpointIntervalMs?: number;
+  /** WAL pages at which the writer checkpoints itself so the WAL starts over (default 1024: 4 MiB). */
+  walLimitFrames?: number;
 }
 
 export interface CheckpointStats {
@@ -28,6 +30,10 @@ export interface CheckpointStats {
   /** WAL frames (pages) when the last checkpoint ran, and how many of them it copied back. */
   walFrames: number;
   copiedFrames: number;
+  /** Checkpoints the writer thread ran itself to restart the WAL; their total and longest µs. */
+  writerRuns: number;
+  writerMicros: number;
+  writerMaxMicros: number;
 }
 
 /** The worker files sit next to this one, built (.js) or, under the test runner, as sources. */
@@ -46,6 +52,7 @@ export class SqliteAuditWriter {
   readonly #file: SqliteFile;
   readonly #logger: Logger;
   readonly #checkpointIntervalMs: number;
+  readonly #walLimitFrames: number;
   readonly #signal = new Int32Array(new SharedArrayBuffer(4 * CheckpointSignal.length));
   #writer: Worker | undefined;
   #checkpointer: Worker | undefined;
@@ -58,6 +65,10 @@ export class SqliteAuditWriter {
     this.#file = file;
     this.#logger = options.logger ?? pino({ level: 'silent' });
     this.#checkpointIntervalMs = options.checkpointIntervalMs ?? 10;
+    this.#walLimitFrames = options.walLimitFrames ?? 1024;
+    // Started now: a thread takes tens of milliseconds to start, too long for the first commit.
+    this.#startWriter();
+    this.#startCheckpointer();
   }
 
   /** Appends `ops` to the chain in one transaction, stamped `recordedAt`. */
@@ -89,6 +100,9 @@ export class SqliteAuditWriter {
       failures: Atomics.load(signal, CheckpointSignal.failures),
       walFrames: Atomics.load(signal, CheckpointSignal.walFrames),
       copiedFrames: Atomics.load(signal, CheckpointSignal.copiedFrames),
+      writerRuns: Atomics.load(signal, CheckpointSignal.writerRuns),
+      writerMicros: Atomics.load(signal, CheckpointSignal.writerMicros),
+      writerMaxMicros: Atomics.load(signal, CheckpointSignal.writerMaxMicros),
     };
   }
 
@@ -116,7 +130,11 @@ export class SqliteAuditWriter {
   }
 
   #startWriter(): Worker {
-    const data: AuditWorkerData = { ...this.#file, checkpointSignal: this.#signal };
+    const data: AuditWorkerData = {
+      ...this.#file,
+      checkpointSignal: this.#signal,
+      walLimitFrames: this.#walLimitFrames,
+    };
     const worker = new Worker(workerUrl('sqlite-audit-worker'), { workerData: data });
     worker.unref();
     this.#writer = worker;
@@ -138,6 +156,13 @@ export class SqliteAuditWriter {
   #writerDied(worker: Worker, err: Error): void {
     if (this.#writer !== worker) return;
     this.#writer = undefined;
+    // It may have died holding the checkpoint (see CheckpointSignal.owner).
+    Atomics.compareExchange(
+      this.#signal,
+      CheckpointSignal.owner,
+      CheckpointOwner.writer,
+      CheckpointOwner.free,
+    );
     const inFlight = this.#inFlight;
     this.#inFlight = undefined;
     if (!this.#closing) this.#logger.error({ err }, 'audit writer thread died; starting a new one');

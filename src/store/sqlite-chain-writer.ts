@@ -34,6 +34,9 @@ export function openChainConnection(path: string, options: ChainConnectionOption
     db.exec('PRAGMA journal_mode = WAL');
     db.exec(`PRAGMA synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     db.exec('PRAGMA wal_autocheckpoint = 0');
+    // When the WAL starts over, the file is cut back to this size (4 MiB) instead of keeping
+    // the largest size it ever reached.
+    db.exec('PRAGMA journal_size_limit = 4194304');
   } catch (err) {
     db.close();
     throw err;
@@ -62,6 +65,7 @@ export class SqliteChainWriter {
   readonly #moveHead: StatementSync;
   readonly #insert: StatementSync;
   readonly #stored: StatementSync;
+  readonly #checkpoint: StatementSync;
 
   constructor(db: DatabaseSync, hash: typeof recordHash) {
     this.#db = db;
@@ -81,6 +85,7 @@ export class SqliteChainWriter {
     this.#stored = db.prepare(
       'SELECT 1 FROM audit_events WHERE session_id IS ? AND command_seq IS ? AND kind = ? LIMIT 1',
     );
+    this.#checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
   }
 
   /**
@@ -142,6 +147,15 @@ export class SqliteChainWriter {
       }
       throw err;
     }
+  }
+
+  /**
+   * A PASSIVE checkpoint on this connection: false when another connection's checkpoint was
+   * running (nothing done), true once it ran.
+   */
+  checkpoint(): boolean {
+    const row = this.#checkpoint.get() as { busy: number } | undefined;
+    return row?.busy === 0;
   }
 
   close(): void {

@@ -1,6 +1,9 @@
 import { DatabaseSync } from 'node:sqlite';
 import { workerData } from 'node:worker_threads';
-import type { CheckpointSignal as Layout } from './sqlite-checkpoint-signal.js';
+import type {
+  CheckpointSignal as Layout,
+  CheckpointOwner as Owner,
+} from './sqlite-checkpoint-signal.js';
 
 /**
  * The checkpoint thread (see SqliteAuditWriter): copies the WAL back into the database file
@@ -26,9 +29,9 @@ interface CheckpointRow {
 }
 
 const extension = import.meta.url.slice(import.meta.url.lastIndexOf('.'));
-const { CheckpointSignal: at } = (await import(
+const { CheckpointSignal: at, CheckpointOwner: owner } = (await import(
   new URL(`./sqlite-checkpoint-signal${extension}`, import.meta.url).href
-)) as { CheckpointSignal: typeof Layout };
+)) as { CheckpointSignal: typeof Layout; CheckpointOwner: typeof Owner };
 const { path, synchronous, signal, intervalMs } = workerData as CheckpointWorkerData;
 let db: DatabaseSync | undefined;
 const stopped = () => Atomics.load(signal, at.stop) !== 0;
@@ -39,6 +42,10 @@ while (!stopped()) {
   Atomics.wait(signal, at.stop, 0, intervalMs);
   if (stopped()) break;
   Atomics.store(signal, at.pending, 0);
+  // The writer is starting the WAL over: nothing to do until its next commit.
+  if (Atomics.compareExchange(signal, at.owner, owner.free, owner.checkpointer) !== owner.free) {
+    continue;
+  }
   try {
     db ??= open();
     const row = db.prepare('PRAGMA wal_checkpoint(PASSIVE)').get() as unknown as CheckpointRow;
@@ -50,6 +57,8 @@ while (!stopped()) {
     Atomics.add(signal, at.failures, 1);
     db?.close();
     db = undefined;
+  } finally {
+    Atomics.store(signal, at.owner, owner.free);
   }
 }
 db?.close();
