@@ -75,6 +75,9 @@ const RESOLVED = Promise.resolve();
  * On a SQLite file the transactions run in a worker thread with its own connection
  * (SqliteAuditWriter), so the event loop neither runs SQLite nor waits on a checkpoint;
  * on PostgreSQL (and in-memory SQLite) they go through the store's Kysely handle.
+ * On a SQLite file with `synchronous: normal` a batch's commit is instead one write to the
+ * audit journal (AuditJournal, same promise: survives a process crash), and the writer thread
+ * chains journalled records moments later (JournalIngestor); `flush` waits for that too.
  *
  * - `sessionStarted`, `sessionEnded` and (strict) `commandDecided` resolve after their
  *   transaction committed and reject with `GatehouseError('store_unavailable')` when it failed;
@@ -292,8 +295,8 @@ export class StoreAuditSink implements AuditSink {
 
   /**
    * A batch's commit with a journal: one write to the journal, then the records are handed to
-   * the ingestor. Refused (so the waiters fail closed) while records left by an earlier run are
-   * still being chained, while chaining fails, and when the unchained backlog is full.
+   * the ingestor. Waits while records left by an earlier run are still being chained and while
+   * the unchained backlog is full; refused (so the waiters fail closed) while chaining fails.
    */
   async #journalCommit(batch: AuditOp[], ingestor: JournalIngestor): Promise<void> {
     const journal = this.#journal!;
