@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commandEvent, sessionStartEvent } from '../../src/audit/audit-event.js';
 import { verifyChain } from '../../src/audit/chain-verify.js';
+import { unchainedJournalRecords } from '../../src/audit/journal-backlog.js';
 import { encodeEntry, journalDir, readJournal } from '../../src/store/audit-journal.js';
 import { openStore, type Store, StoreAuditSink } from '../../src/store/index.js';
 import { SqliteAuditWriter } from '../../src/store/sqlite-audit-writer.js';
@@ -98,6 +99,8 @@ describe('SQLite audit journal', () => {
       encodeEntry(6, commandEvent(commandRecord(session.id, 5))),
     );
 
+    // What `audit verify` reports: the journalled records the chain lacks (2, 3 and 5).
+    expect(await unchainedJournalRecords(store.db, dir)).toBe(3);
     const second = sinkWith();
     // New records wait until the recovered ones are chained, so they come after them.
     await second.commandDecided(commandRecord(session.id, 6));
@@ -108,6 +111,7 @@ describe('SQLite audit journal', () => {
     ]);
     expect(await verifyChain(store.db)).toMatchObject({ ok: true, records: 6 });
     expect(readdirSync(dir)).toHaveLength(1); // the second run's own open segment
+    expect(await unchainedJournalRecords(store.db, dir)).toBe(0);
   });
 
   it('recovers the records of a run whose writer thread died before chaining them', async () => {
