@@ -73,17 +73,22 @@ export class SqliteAuditWriter {
 
   /** Appends `ops` to the chain in one transaction, stamped `recordedAt`. */
   commit(ops: ReadonlyArray<AuditOp>, recordedAt: number): Promise<void> {
-    if (this.#closing) return Promise.reject(new Error('the audit writer is closed'));
-    if (this.#inFlight)
-      return Promise.reject(new Error('the audit writer takes one batch at a time'));
-    const worker = this.#writer ?? this.#startWriter();
-    if (!this.#checkpointer) this.#startCheckpointer();
     const batch: ChainBatch = { events: [], retried: [], recordedAt };
     for (const op of ops) {
       batch.events.push(op.event);
       batch.retried.push(op.attempted === true);
       op.attempted = true;
     }
+    return this.append(batch);
+  }
+
+  /** Appends `batch` to the chain in one transaction (its events marked retried are looked up first). */
+  append(batch: ChainBatch): Promise<void> {
+    if (this.#closing) return Promise.reject(new Error('the audit writer is closed'));
+    if (this.#inFlight)
+      return Promise.reject(new Error('the audit writer takes one batch at a time'));
+    const worker = this.#writer ?? this.#startWriter();
+    if (!this.#checkpointer) this.#startCheckpointer();
     const committed = new Promise<void>((resolve, reject) => {
       this.#inFlight = { resolve, reject };
       worker.ref();

@@ -14,6 +14,8 @@ export interface ChainBatch {
   retried: boolean[];
   /** The batch's `recorded_at` (epoch ms, the gateway's clock). */
   recordedAt: number;
+  /** Per event, when records journalled at different times are chained together. */
+  recordedAtEach?: number[] | undefined;
 }
 
 export interface ChainConnectionOptions {
@@ -94,7 +96,7 @@ export class SqliteChainWriter {
    * Throws after rolling back when anything fails; nothing of the batch is then stored.
    */
   append(batch: ChainBatch): number {
-    const { events, retried, recordedAt } = batch;
+    const { events, retried, recordedAtEach } = batch;
     this.#begin.run();
     try {
       const head = this.#head.get() as HeadRow | undefined;
@@ -106,6 +108,7 @@ export class SqliteChainWriter {
       for (let i = 0; i < events.length; i++) {
         const event = events[i]!;
         if (retried[i] && this.#stored.get(event.sessionId, event.commandSeq, event.kind)) continue;
+        const recordedAt = recordedAtEach?.[i] ?? batch.recordedAt;
         const hash = this.#hash(prevHash, {
           recordedAt,
           kind: event.kind,

@@ -11,8 +11,10 @@ import type { AuditSink, CommandRecord, SessionRecord } from '../core/audit-sink
 import { type Clock, systemClock } from '../core/clock.js';
 import type { CaptureLimits, CommandOutcome } from '../core/command.js';
 import { GatehouseError } from '../core/errors.js';
+import { AuditJournal, journalDir } from './audit-journal.js';
 import { type AuditOp, writeAuditBatch } from './audit-writes.js';
 import { GroupCommit, type GroupCommitStats } from './group-commit.js';
+import { JournalIngestor } from './journal-ingestor.js';
 import { type CheckpointStats, SqliteAuditWriter } from './sqlite-audit-writer.js';
 import type { Store } from './store.js';
 
@@ -39,6 +41,18 @@ export interface StoreAuditSinkOptions {
    * closes them). Given here by tests that need to reach the thread.
    */
   sqliteWriter?: SqliteAuditWriter;
+  /**
+   * SQLite file with `synchronous: normal`: commit to the audit journal and chain from it
+   * (default true; see class doc). False commits each batch to the chain directly.
+   */
+  journal?: boolean;
+  /** Journal segment size at which a new segment starts (default 4 MiB). */
+  journalSegmentBytes?: number;
+  /**
+   * Journalled records not yet chained at most (default 5000, ~0.2 s of chaining): a commit
+   * beyond it waits for the chain to catch up.
+   */
+  journalBacklog?: number;
 }
 
 export interface AuditSinkStats extends GroupCommitStats {
@@ -46,6 +60,8 @@ export interface AuditSinkStats extends GroupCommitStats {
   dropped: number;
   /** SQLite: the checkpoint thread's work (see SqliteAuditWriter). */
   checkpoints?: CheckpointStats;
+  /** Journal: records journalled but not yet chained, and segment files held. */
+  journal?: { backlog: number; segments: number };
 }
 
 const RESOLVED = Promise.resolve();
@@ -59,6 +75,9 @@ const RESOLVED = Promise.resolve();
  * On a SQLite file the transactions run in a worker thread with its own connection
  * (SqliteAuditWriter), so the event loop neither runs SQLite nor waits on a checkpoint;
  * on PostgreSQL (and in-memory SQLite) they go through the store's Kysely handle.
+ * On a SQLite file with `synchronous: normal` a batch's commit is instead one write to the
+ * audit journal (AuditJournal, same promise: survives a process crash), and the writer thread
+ * chains journalled records moments later (JournalIngestor); `flush` waits for that too.
  *
  * - `sessionStarted`, `sessionEnded` and (strict) `commandDecided` resolve after their
  *   transaction committed and reject with `GatehouseError('store_unavailable')` when it failed;
@@ -79,11 +98,16 @@ export class StoreAuditSink implements AuditSink {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #maxQueued: number;
+  readonly #maxBacklog: number;
   readonly #capture: CaptureLimits;
   /** Open sessions' connector and subject, repeated on their later records. */
   readonly #sessions = new Map<string, SessionKeys>();
   readonly #writer: SqliteAuditWriter | undefined;
+  readonly #journal: AuditJournal | undefined;
+  readonly #ingestor: JournalIngestor | undefined;
   #dropped = 0;
+  /** Records an earlier run left in the journal are still being chained. */
+  #recovering = false;
   #closed: Promise<void> | undefined;
 
   constructor(
@@ -94,6 +118,7 @@ export class StoreAuditSink implements AuditSink {
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? pino({ level: 'silent' });
     this.#maxQueued = options.maxQueued ?? 50_000;
+    this.#maxBacklog = options.journalBacklog ?? 5000;
     this.#capture = options.capture ?? { maxRows: 100, maxBytes: 65_536 };
     const writer =
       options.sqliteWriter ??
@@ -101,13 +126,48 @@ export class StoreAuditSink implements AuditSink {
         ? new SqliteAuditWriter(store.sqlite, { logger: this.#logger })
         : undefined);
     this.#writer = writer;
+    const retryMs = options.retryMs ?? { min: 100, max: 5000 };
+    if (writer && store.sqlite?.synchronous === 'normal' && options.journal !== false) {
+      const journal = new AuditJournal(journalDir(store.sqlite.path), {
+        maxSegmentBytes: options.journalSegmentBytes,
+      });
+      const ingestor = new JournalIngestor(journal, {
+        append: (batch) => writer.append(batch),
+        logger: this.#logger,
+        maxRecords: options.maxBatch ?? 500,
+        retryMs,
+      });
+      const recovered = journal.recover();
+      for (const segment of recovered) {
+        const events = segment.entries.map((entry) => entry.event);
+        // Records of the same segment may have been journalled at different times.
+        for (const entry of segment.entries) {
+          ingestor.add({
+            segment: segment.number,
+            recordedAt: entry.recordedAt,
+            events: [entry.event],
+            retried: [true],
+          });
+        }
+        this.#logger.warn(
+          { segment: segment.number, records: events.length, torn: segment.torn },
+          'audit journal left by an earlier run: chaining its records',
+        );
+      }
+      this.#journal = journal;
+      this.#ingestor = ingestor;
+      this.#recovering = recovered.length > 0;
+    }
+    const journalled = this.#ingestor;
     this.#queue = new GroupCommit<AuditOp>({
-      commit: writer
-        ? (batch) => writer.commit(batch, this.#clock.now())
-        : (batch) =>
-            store.db
-              .transaction()
-              .execute((trx) => writeAuditBatch(trx, store.dialect, batch, this.#clock.now())),
+      commit: journalled
+        ? (batch) => this.#journalCommit(batch, journalled)
+        : writer
+          ? (batch) => writer.commit(batch, this.#clock.now())
+          : (batch) =>
+              store.db
+                .transaction()
+                .execute((trx) => writeAuditBatch(trx, store.dialect, batch, this.#clock.now())),
       // A refused session or command never happened, so it is not written later; outcomes,
       // session ends and batched decisions already acknowledged must not be lost.
       retain: (op, rejected) =>
@@ -115,7 +175,7 @@ export class StoreAuditSink implements AuditSink {
       logger: this.#logger,
       maxBatch: options.maxBatch ?? 500,
       flushMs: options.flushMs ?? 50,
-      retryMs: options.retryMs ?? { min: 100, max: 5000 },
+      retryMs,
     });
   }
 
@@ -139,6 +199,7 @@ export class StoreAuditSink implements AuditSink {
       this.#batched &&
       !this.#closed &&
       this.#queue.healthy &&
+      (this.#ingestor?.healthy ?? true) &&
       this.#queue.size < this.#maxQueued
     ) {
       this.#queue.submit({ kind: 'decided', event });
@@ -182,9 +243,14 @@ export class StoreAuditSink implements AuditSink {
     return this.#waitFor({ kind: 'ended', event });
   }
 
-  /** Resolves true once everything submitted so far is committed (false after `timeoutMs`). */
-  flush(timeoutMs?: number): Promise<boolean> {
-    return this.#queue.flush(timeoutMs);
+  /**
+   * Resolves true once everything submitted so far is committed, and with a journal chained
+   * (false after `timeoutMs`).
+   */
+  async flush(timeoutMs = Number.POSITIVE_INFINITY): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    if (!(await this.#queue.flush(timeoutMs))) return false;
+    return this.#ingestor ? this.#ingestor.drained(deadline - Date.now()) : true;
   }
 
   /**
@@ -193,8 +259,19 @@ export class StoreAuditSink implements AuditSink {
    */
   close(timeoutMs = 5000): Promise<void> {
     this.#closed ??= (async () => {
+      const deadline = Date.now() + timeoutMs;
       await this.#queue.flush(timeoutMs);
       const left = this.#queue.stop();
+      if (this.#ingestor && this.#journal) {
+        await this.#ingestor.drained(Math.max(0, deadline - Date.now()));
+        await this.#ingestor.stop();
+        if (!this.#journal.close()) {
+          this.#logger.error(
+            { records: this.#ingestor.backlog, journal: this.#journal.dir },
+            'audit store unavailable at shutdown: records stay in the journal, chained at the next start',
+          );
+        }
+      }
       await this.#writer?.close();
       if (left.length > 0) {
         this.#logger.error(
@@ -209,7 +286,45 @@ export class StoreAuditSink implements AuditSink {
   stats(): AuditSinkStats {
     const stats: AuditSinkStats = { ...this.#queue.stats(), dropped: this.#dropped };
     if (this.#writer) stats.checkpoints = this.#writer.checkpointStats();
+    if (this.#ingestor && this.#journal) {
+      stats.healthy &&= this.#ingestor.healthy;
+      stats.journal = { backlog: this.#ingestor.backlog, segments: this.#journal.segments };
+    }
     return stats;
+  }
+
+  /**
+   * A batch's commit with a journal: one write to the journal, then the records are handed to
+   * the ingestor. Waits while records left by an earlier run are still being chained and while
+   * the unchained backlog is full; refused (so the waiters fail closed) while chaining fails.
+   */
+  async #journalCommit(batch: AuditOp[], ingestor: JournalIngestor): Promise<void> {
+    const journal = this.#journal!;
+    // Records an earlier run left come first; and the unchained backlog stays under
+    // `journalBacklog`: the batch waits for the chain to catch up (as a direct commit would).
+    while (
+      ingestor.healthy &&
+      ingestor.backlog > 0 &&
+      (this.#recovering || ingestor.backlog + batch.length > this.#maxBacklog)
+    ) {
+      await ingestor.nextAttempt();
+    }
+    this.#recovering &&= ingestor.backlog > 0;
+    if (!ingestor.healthy) {
+      throw new Error('the audit chain cannot take records right now', {
+        cause: ingestor.failure,
+      });
+    }
+    const events: NewAuditEvent[] = [];
+    const retried: boolean[] = [];
+    for (const op of batch) {
+      events.push(op.event);
+      retried.push(op.attempted === true);
+      op.attempted = true;
+    }
+    const recordedAt = this.#clock.now();
+    const segment = journal.append(events, recordedAt);
+    ingestor.add({ segment, recordedAt, events, retried });
   }
 
   /** Encodes a record; a value that cannot be encoded is logged, and the caller fails closed. */

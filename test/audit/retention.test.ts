@@ -116,6 +116,8 @@ for (const backend of backends) {
         const sink = new StoreAuditSink(store);
         const sessions = Array.from({ length: 4 }, () => sessionRecord());
         await Promise.all(sessions.map((s) => sink.sessionStarted(s)));
+        // With the SQLite journal records reach the chain a moment later: start with some there.
+        await sink.flush();
         const writes = sessions.map(async (session) => {
           for (let seq = 1; seq <= 40; seq++) {
             await sink.commandDecided(commandRecord(session.id, seq));

@@ -46,6 +46,8 @@ for (const backend of backends) {
       expect(stats.commits - before).toBe(1);
       expect(stats.maxBatchSize).toBe(300);
       expect(stats.records).toBe(301);
+      // With the SQLite journal, committed means journalled; the chain has it after flush.
+      expect(await sink.flush(5000)).toBe(true);
       expect(await commandCount(session.id)).toBe(300);
     });
 
@@ -131,6 +133,7 @@ for (const backend of backends) {
         Array.from({ length: 60 }, (_, i) => sink.commandDecided(commandRecord(session.id, i + 1))),
       );
       expect(sink.stats()).toMatchObject({ commits: 4, maxBatchSize: 25, records: 61 });
+      expect(await sink.flush(5000)).toBe(true);
       expect(await commandCount(session.id)).toBe(60);
     });
 
@@ -184,7 +187,8 @@ for (const backend of backends) {
     });
 
     it('refuses with store_unavailable while the store fails, keeps outcomes, and recovers by itself', async () => {
-      const sink = sinkWith({ flushMs: 10, retryMs: { min: 60_000, max: 60_000 } });
+      // The direct commit path; SQLite's journal fails differently (audit-journal.test.ts).
+      const sink = sinkWith({ journal: false, flushMs: 10, retryMs: { min: 60_000, max: 60_000 } });
       const session = sessionRecord();
       await sink.sessionStarted(session);
       await sink.commandDecided(commandRecord(session.id, 1));
@@ -213,7 +217,8 @@ for (const backend of backends) {
     });
 
     it('retries on its own, without new traffic, once the store is back', async () => {
-      const sink = sinkWith({ flushMs: 10, retryMs: { min: 20, max: 50 } });
+      // The direct commit path; SQLite's journal fails differently (audit-journal.test.ts).
+      const sink = sinkWith({ journal: false, flushMs: 10, retryMs: { min: 20, max: 50 } });
       const session = sessionRecord();
       await sink.sessionStarted(session);
       await sink.commandDecided(commandRecord(session.id, 1));
@@ -278,7 +283,8 @@ for (const backend of backends) {
     });
 
     it('closes within its timeout while the store fails, settling every waiter', async () => {
-      const sink = sinkWith({ flushMs: 10, retryMs: { min: 20, max: 50 } });
+      // The direct commit path; SQLite's journal fails differently (audit-journal.test.ts).
+      const sink = sinkWith({ journal: false, flushMs: 10, retryMs: { min: 20, max: 50 } });
       const session = sessionRecord();
       await sink.sessionStarted(session);
       await database.break();
