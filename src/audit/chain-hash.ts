@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** What the first record of a chain links to: 64 zeros. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -36,9 +36,8 @@ export function encodeRecord(fields: ChainedFields): string {
 
 /** `hex(sha256(prevHash + "\n" + encodeRecord(fields)))`. */
 export function recordHash(prevHash: string, fields: ChainedFields): string {
-  return createHash('sha256')
-    .update(`${prevHash}\n${encodeRecord(fields)}`)
-    .digest('hex');
+  // The one-shot hash costs half of createHash().update().digest() for a record this size.
+  return hash('sha256', `${prevHash}\n${encodeRecord(fields)}`, 'hex');
 }
 
 function text(value: string | null): string {

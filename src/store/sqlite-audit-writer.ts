@@ -17,7 +17,10 @@ export interface SqliteFile {
 
 export interface SqliteAuditWriterOptions {
   logger?: Logger;
-  /** Least time between two checkpoints while commits keep coming (default 10 ms). */
+  /**
+   * Least time between two checkpoints while commits keep coming (default 100 ms, so a page
+   * that several commits rewrote is copied back once).
+   */
   checkpointIntervalMs?: number;
   /** WAL pages at which the writer checkpoints itself so the WAL starts over (default 1024: 4 MiB). */
   walLimitFrames?: number;
@@ -64,7 +67,7 @@ export class SqliteAuditWriter {
   constructor(file: SqliteFile, options: SqliteAuditWriterOptions = {}) {
     this.#file = file;
     this.#logger = options.logger ?? pino({ level: 'silent' });
-    this.#checkpointIntervalMs = options.checkpointIntervalMs ?? 10;
+    this.#checkpointIntervalMs = options.checkpointIntervalMs ?? 100;
     this.#walLimitFrames = options.walLimitFrames ?? 1024;
     // Started now: a thread takes tens of milliseconds to start, too long for the first commit.
     this.#startWriter();
