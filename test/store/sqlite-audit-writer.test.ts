@@ -138,7 +138,10 @@ describe('SQLite audit writer thread', () => {
   });
 
   it('keeps the WAL bounded under sustained writes', async () => {
-    const writer = new SqliteAuditWriter(store.sqlite!, { walLimitFrames: 128, checkpointIntervalMs: 10 });
+    const writer = new SqliteAuditWriter(store.sqlite!, {
+      walLimitFrames: 128,
+      checkpointIntervalMs: 10,
+    });
     const sink = sinkWith({ sqliteWriter: writer });
     let walMax = 0;
     const sampler = setInterval(() => {
