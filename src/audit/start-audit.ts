@@ -41,6 +41,8 @@ export function startAudit(
     logger,
     clock,
   });
+  // The API and console read their own process's records at once (see StoreAuditSink.caughtUp).
+  store.beforeRead = () => sink.caughtUp();
   const retentionMs = config.audit.retention;
   const retention =
     retentionMs === undefined ? undefined : new RetentionJob(store, { retentionMs, clock, logger });
@@ -51,6 +53,7 @@ export function startAudit(
     api: { store, readers: auditReaders(config), clock },
     async close() {
       await retention?.stop();
+      store.beforeRead = undefined;
       await sink.close();
     },
   };

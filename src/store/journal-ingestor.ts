@@ -43,6 +43,9 @@ export class JournalIngestor {
   readonly #coalesceMs: number;
   #queue: JournalBatch[] = [];
   #backlog = 0;
+  /** Records added, and records chained (or found chained already), since the start. */
+  #added = 0;
+  #chained = 0;
   #running = false;
   #stopped = false;
   #scheduled = false;
@@ -80,6 +83,7 @@ export class JournalIngestor {
     if (batch.events.length === 0) return;
     this.#queue.push(batch);
     this.#backlog += batch.events.length;
+    this.#added += batch.events.length;
     if (this.healthy) this.#schedule();
   }
 
@@ -89,9 +93,24 @@ export class JournalIngestor {
   }
 
   /** Resolves true once nothing is left to chain, false when `timeoutMs` passed first. */
-  async drained(timeoutMs = Number.POSITIVE_INFINITY): Promise<boolean> {
+  drained(timeoutMs = Number.POSITIVE_INFINITY): Promise<boolean> {
+    return this.#chainUntil(() => this.#backlog === 0, timeoutMs);
+  }
+
+  /**
+   * Resolves true once every record added before the call is chained (records added later
+   * need not be), false when `timeoutMs` passed first or at once while chaining fails.
+   * Chains without the coalescing wait.
+   */
+  caughtUp(timeoutMs: number): Promise<boolean> {
+    if (!this.healthy) return Promise.resolve(false);
+    const target = this.#added;
+    return this.#chainUntil(() => this.#chained >= target, timeoutMs);
+  }
+
+  async #chainUntil(done: () => boolean, timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (this.#backlog > 0) {
+    while (!done()) {
       if (this.#stopped) return false;
       const remaining = deadline - Date.now();
       if (remaining <= 0) return false;
@@ -158,6 +177,7 @@ export class JournalIngestor {
       await this.#options.append(batch);
       const done = this.#queue.splice(0, taken);
       this.#backlog -= records;
+      this.#chained += records;
       if (this.#backlog === 0) this.#urgent = false;
       if (this.#failure) this.#options.logger.info('audit chain takes records again');
       this.#failure = undefined;

@@ -254,6 +254,15 @@ export class StoreAuditSink implements AuditSink {
   }
 
   /**
+   * Resolves once the records journalled before the call are chained, so readers in this
+   * process see them (at most `timeoutMs`; then readers see the chain as it is). Without a
+   * journal a committed record is in the chain already.
+   */
+  async caughtUp(timeoutMs = 2000): Promise<void> {
+    await this.#ingestor?.caughtUp(timeoutMs);
+  }
+
+  /**
    * Refuses new records, commits what is queued (waiting up to `timeoutMs`, default 5 s, while
    * the store fails) and logs what could not be written. Idempotent.
    */

@@ -41,6 +41,11 @@ export interface Store {
   close(): Promise<void>;
   listSessions(query?: SessionQuery): Promise<StoredSession[]>;
   getSession(id: string): Promise<SessionWithCommands | undefined>;
+  /**
+   * Awaited by `listSessions` and `getSession` before they read: the gateway's audit sink sets
+   * it so this process reads its own records even while they are journalled and not yet chained.
+   */
+  beforeRead: (() => Promise<void>) | undefined;
 }
 
 /**
@@ -155,6 +160,7 @@ class KyselyStore implements Store {
   readonly db: Kysely<Database>;
   readonly dialect: StoreDialect;
   readonly sqlite: SqliteFile | undefined;
+  beforeRead: (() => Promise<void>) | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(db: Kysely<Database>, dialect: StoreDialect, sqlite: SqliteFile | undefined) {
@@ -172,11 +178,13 @@ class KyselyStore implements Store {
     return this.#closing;
   }
 
-  listSessions(query?: SessionQuery): Promise<StoredSession[]> {
+  async listSessions(query?: SessionQuery): Promise<StoredSession[]> {
+    await this.beforeRead?.();
     return listSessions(this.db, query);
   }
 
-  getSession(id: string): Promise<SessionWithCommands | undefined> {
+  async getSession(id: string): Promise<SessionWithCommands | undefined> {
+    await this.beforeRead?.();
     return getSession(this.db, id);
   }
 }
