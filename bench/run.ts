@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { ensureBenchDatabase } from './lib/bench-db.js';
 import { describeEnvironment, loadNote } from './lib/environment.js';
-import { gatewayTarget } from './lib/gateway-target.js';
+import { gatewayTarget, unrecordedGatewayTarget } from './lib/gateway-target.js';
 import { nodeRelayTarget } from './lib/node-relay.js';
 import { type BenchOptions, parseBenchOptions, type TargetName, USAGE } from './lib/options.js';
 import { runPgbench } from './lib/pgbench.js';
@@ -23,6 +23,7 @@ const FACTORIES: Record<TargetName, TargetFactory> = {
   pgbouncer: pgbouncerTarget,
   'node-relay': nodeRelayTarget,
   gateway: gatewayTarget,
+  'gateway-unrecorded': unrecordedGatewayTarget,
 };
 
 /** Everything started and not yet stopped, so Ctrl-C leaves no PgBouncer behind. */

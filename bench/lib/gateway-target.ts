@@ -3,10 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout } from 'node:timers/promises';
 import { stringify } from 'yaml';
+import type { AuditSink } from '../../src/core/audit-sink.js';
 import { processCpuMicros } from './node-relay.js';
 import { runPgbench } from './pgbench.js';
 import type { Scenario } from './scenarios.js';
-import { type Endpoint, type TargetFactory, TargetUnavailable } from './targets.js';
+import {
+  type Endpoint,
+  type RunningTarget,
+  type TargetFactory,
+  TargetUnavailable,
+  type Upstream,
+} from './targets.js';
 
 const SUBJECT = 'bench';
 
@@ -15,7 +22,28 @@ const SUBJECT = 'bench';
  * temp dir, one postgres connector on a free loopback port forwarding to the upstream. pgbench
  * sends a freshly minted dev token as its password. The scenario may adjust the config.
  */
-export const gatewayTarget: TargetFactory = async (upstream, scenario) => {
+export const gatewayTarget: TargetFactory = (upstream, scenario) =>
+  startGatewayTarget('gateway', upstream, scenario);
+
+/**
+ * Diagnostic, not a configuration: the same gateway with command records discarded (sessions
+ * are still recorded), so the run shows what the connector and gate cost on their own and how
+ * much of the gateway's cost is recording every command.
+ */
+export const unrecordedGatewayTarget: TargetFactory = (upstream, scenario) =>
+  startGatewayTarget('gateway-unrecorded', upstream, scenario, (sink) => ({
+    sessionStarted: (session) => sink.sessionStarted(session),
+    sessionEnded: (id, reason, at) => sink.sessionEnded(id, reason, at),
+    commandDecided: () => Promise.resolve(),
+    commandCompleted: () => {},
+  }));
+
+async function startGatewayTarget(
+  label: string,
+  upstream: Upstream,
+  scenario: Scenario,
+  wrapAuditSink?: (sink: AuditSink) => AuditSink,
+): Promise<RunningTarget> {
   // Loaded lazily so the baselines still run when the gateway cannot be loaded.
   let modules: Awaited<ReturnType<typeof loadGateway>>;
   try {
@@ -54,7 +82,7 @@ export const gatewayTarget: TargetFactory = async (upstream, scenario) => {
       { level: process.env['GATEHOUSE_LOG_LEVEL'] ?? 'warn' },
       pino.destination(2),
     );
-    const gateway = await startGateway(config, { logger, drainMs: 1000 });
+    const gateway = await startGateway(config, { logger, drainMs: 1000, wrapAuditSink });
     const { host, port } = gateway.connectors[0]!.address();
     const password = await issuer.mint(SUBJECT, {
       groups: ['bench'],
@@ -62,7 +90,7 @@ export const gatewayTarget: TargetFactory = async (upstream, scenario) => {
       ttlSeconds: 24 * 3600,
     });
     const endpoint = {
-      label: 'gateway',
+      label,
       host,
       port,
       user: SUBJECT,
@@ -92,7 +120,7 @@ export const gatewayTarget: TargetFactory = async (upstream, scenario) => {
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
-};
+}
 
 /**
  * V8 compiles the SQL parser's WebAssembly with its optimising tier in the background once it

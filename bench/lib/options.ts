@@ -5,7 +5,13 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_SCENARIOS, scenarioNames } from './scenarios.js';
 import type { Upstream } from './targets.js';
 
-export const TARGETS = ['direct', 'pgbouncer', 'node-relay', 'gateway'] as const;
+export const TARGETS = [
+  'direct',
+  'pgbouncer',
+  'node-relay',
+  'gateway',
+  'gateway-unrecorded',
+] as const;
 export type TargetName = (typeof TARGETS)[number];
 export type Mode = 'simple' | 'extended' | 'prepared';
 

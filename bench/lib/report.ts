@@ -41,6 +41,8 @@ export interface Comparison {
   tpsVsPgbouncer: number | null;
   /** Against a bare Node TCP relay: the floor for a proxy in this runtime. */
   tpsVsNodeRelay: number | null;
+  /** The diagnostic gateway that discards command records, against PgBouncer. */
+  unrecordedVsPgbouncer: number | null;
   /** Gateway CPU per transaction / PgBouncer's. */
   cpuVsPgbouncer: number | null;
   latencyVsDirect: number | null;
@@ -113,6 +115,7 @@ export function compare(summaries: readonly Summary[]): Comparison[] {
     const direct = byTarget.get('direct');
     const bouncer = byTarget.get('pgbouncer');
     const relay = byTarget.get('node-relay');
+    const unrecorded = byTarget.get('gateway-unrecorded');
     const ratio = (a?: number | null, b?: number | null) =>
       a !== undefined && a !== null && b ? a / b : null;
     const added = (s?: Summary) => (s && direct ? (s.latencyMs - direct.latencyMs) * 1000 : null);
@@ -125,6 +128,7 @@ export function compare(summaries: readonly Summary[]): Comparison[] {
       tpsVsDirect: ratio(gateway.tps, direct?.tps),
       tpsVsPgbouncer: ratio(gateway.tps, bouncer?.tps),
       tpsVsNodeRelay: ratio(gateway.tps, relay?.tps),
+      unrecordedVsPgbouncer: ratio(unrecorded?.tps, bouncer?.tps),
       cpuVsPgbouncer: ratio(gateway.cpuUsPerTx, bouncer?.cpuUsPerTx),
       latencyVsDirect: ratio(gateway.latencyMs, direct?.latencyMs),
       latencyVsPgbouncer: ratio(gateway.latencyMs, bouncer?.latencyMs),

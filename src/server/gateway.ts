@@ -4,6 +4,7 @@ import { buildApi, listenApi } from '../api/api-server.js';
 import { startAudit } from '../audit/start-audit.js';
 import type { Config } from '../config/schema.js';
 import { registerConsole } from '../console/index.js';
+import type { AuditSink } from '../core/audit-sink.js';
 import { systemClock } from '../core/clock.js';
 import type { Connector, ListenerTls } from '../core/connector.js';
 import { Gate } from '../core/gate.js';
@@ -22,6 +23,12 @@ export interface StartOptions {
   logger?: Logger;
   /** How long `close()` lets client sessions finish before cutting them. */
   drainMs?: number;
+  /**
+   * Wraps the audit sink the gate records through. For measurement only (bench/ runs a
+   * diagnostic gateway that discards command records, to show what recording costs); no config
+   * reaches it.
+   */
+  wrapAuditSink?: (sink: AuditSink) => AuditSink;
 }
 
 export interface RunningGateway {
@@ -90,7 +97,7 @@ export async function startGateway(
     });
     cleanup.push(() => approvals.close());
     const gate = new Gate({
-      audit: audit.sink,
+      audit: options.wrapAuditSink ? options.wrapAuditSink(audit.sink) : audit.sink,
       capture: audit.capture,
       policy: createPolicy(),
       clock,
