@@ -158,7 +158,10 @@ describe('SQLite audit writer thread', () => {
     expect(commits).toBeGreaterThan(400);
     expect(checkpoints?.runs).toBeGreaterThan(0);
     expect(checkpoints?.writerRuns).toBeGreaterThan(0);
-    expect(walMax).toBeLessThan(4 * 1024 * 1024);
+    // The limit is 128 pages (512 KiB); checkpoints lag behind on a machine busy with other
+    // work, so the WAL overshoots (8-9 MiB seen with both cores taken by other processes),
+    // while unchecked it would hold every page written: tens of MiB in this run.
+    expect(walMax).toBeLessThan(16 * 1024 * 1024);
     // With the journal the chain may still be catching up: verify once it has (verify reads
     // without a snapshot, so rows appended while it walks would count as beyond the head).
     expect(await sink.flush(10_000)).toBe(true);
