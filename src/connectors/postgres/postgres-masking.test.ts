@@ -177,9 +177,14 @@ describe('maskingTransform', () => {
     t(0x74, framed('t', Buffer.from([0, 0])));
     t(0x54, idOnly);
     expect(cellsOf(t(0x44, dataRow(['1']))!)).toEqual(['[redacted]']);
-    // A portal suspended by a row limit resumes with its description.
+    // A portal suspended by a row limit resumes with its description, however often.
     t(0x54, idOnly);
     t(0x73, framed('s', Buffer.alloc(0)));
     expect(cellsOf(t(0x44, dataRow(['1']))!)).toEqual(['1']);
+    t(0x73, framed('s', Buffer.alloc(0)));
+    expect(cellsOf(t(0x44, dataRow(['2']))!)).toEqual(['2']);
+    // A portal described as having no rows leaves no description behind.
+    t(0x6e, framed('n', Buffer.alloc(0)));
+    expect(cellsOf(t(0x44, dataRow(['3']))!)).toEqual(['[redacted]']);
   });
 });

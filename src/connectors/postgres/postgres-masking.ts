@@ -203,10 +203,15 @@ export function maskingTransform(
         describingStatement = true;
         return frame;
       case 0x6e: // NoData
+        // A portal without rows: no earlier description may be taken for what follows.
+        if (!describingStatement) {
+          columns = undefined;
+          suspended = undefined;
+        }
         describingStatement = false;
         return frame;
-      case 0x73: // PortalSuspended
-        suspended = columns;
+      case 0x73: // PortalSuspended (a resumed portal is suspended again with no description)
+        suspended = columns ?? suspended;
         columns = undefined;
         return frame;
       default:
