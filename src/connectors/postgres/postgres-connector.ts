@@ -163,6 +163,7 @@ class PostgresConnector implements Connector {
         commandTarget: Object.freeze({ database }),
         logger: logger.child({ session: gateSession.id }),
         transform: admitted.masking?.transform ?? this.#options.responseTransform?.(gateSession),
+        describePortals: admitted.masking?.describePortals,
         onClose: () => {
           key.release();
           this.#sessions.delete(session);

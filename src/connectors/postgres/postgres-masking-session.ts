@@ -20,6 +20,8 @@ export interface SessionMasking {
   audit: AuditMasking;
   /** Undefined when no rule applies (responses pass untouched). */
   transform: ResponseTransform | undefined;
+  /** Column rules apply: every result must be described, so the gateway describes portals. */
+  describePortals: boolean;
 }
 
 /** One catalog per compiled plan, i.e. per connector (and per reload). */
@@ -40,9 +42,10 @@ export async function prepareSessionMasking(
   const { plan: masker, exemptions } = plan.forIdentity(identity.groups);
   if (!masker.active && exemptions.length === 0) return undefined;
   const audit: AuditMasking = { maskText: (text) => masker.maskText(text), exemptions };
-  if (!masker.active) return { masker, audit, transform: undefined };
+  if (!masker.active) return { masker, audit, transform: undefined, describePortals: false };
   if (!masker.hasColumnRules) {
-    return { masker, audit, transform: maskingTransform(masker, () => undefined) };
+    const transform = maskingTransform(masker, () => undefined);
+    return { masker, audit, transform, describePortals: false };
   }
   let catalog = catalogs.get(plan);
   if (!catalog) {
@@ -65,7 +68,7 @@ export async function prepareSessionMasking(
     (oid, attnum) => known.lookup(database, oid, attnum),
     () => known.refresh(login),
   );
-  return { masker, audit, transform };
+  return { masker, audit, transform, describePortals: true };
 }
 
 function catalogLogin(deps: ConnectorDeps, live: ConnectorConfig, database: string): CatalogLogin {

@@ -106,8 +106,9 @@ export function maskingTransform(
 
   function dataRow(frame: Buffer): Buffer {
     const count = frame.readInt16BE(5);
-    // Rows without a description of their own (Bind/Execute with no Describe of the portal):
-    // the columns cannot be told, so column rules fail closed on every cell.
+    // Rows without a description of their own (an Execute of a portal the gateway could not
+    // describe first, e.g. a cursor): the columns cannot be told, so column rules fail closed.
+    // A portal the client did not describe is described by the gateway (postgres-messages.ts).
     const plans = columns ?? suspended;
     const cells: Array<Buffer | null> = [];
     let changed = false;

@@ -28,6 +28,11 @@ export interface MessageContext {
   statements: NameTable<Statement>;
   portals: NameTable<Portal>;
   relay: ResponseRelay;
+  /**
+   * Column rules mask by the rows' description: an Execute of a portal whose description the
+   * response stream will not carry is preceded by the gateway's own Describe of it.
+   */
+  describePortals: boolean;
   /** Messages waiting to be written to the target. */
   toTarget: OutputBatch;
   /** Writes what is batched for the target now. */
@@ -72,6 +77,11 @@ export class ClientMessages {
   /** A command is held for review right now (a CancelRequest then ends the wait). */
   #held = false;
   #hooks: CheckHooks;
+  /**
+   * The portal (binding) whose description the masking transform will hold when the response
+   * to the next Execute arrives: the last one described or executed, in the order sent.
+   */
+  #described: Portal | undefined;
 
   constructor(ctx: MessageContext) {
     this.#ctx = ctx;
@@ -115,8 +125,7 @@ export class ClientMessages {
       case 0x45: // E Execute
         return this.#execute(r);
       case 0x44: // D Describe
-        readTargeted(r.body());
-        return this.#forward(r, { kind: 'describe' });
+        return this.#describe(r);
       case 0x43: // C Close
         return this.#close(r);
       case 0x53: // S Sync
@@ -165,6 +174,8 @@ export class ClientMessages {
   }
 
   #query(r: FrameView): Promise<void> {
+    // Its results end whatever description the transform held.
+    this.#described = undefined;
     const { buf, start, end } = r;
     const sql = readQuery(r.body());
     const ctx = this.#ctx;
@@ -207,6 +218,15 @@ export class ClientMessages {
     const classification = ctx.classifier.classify(sql, ctx.prepared);
     const statementOp = ctx.statements.stage(statement, { sql, classification }, this.#segment);
     return this.#forward(r, { kind: 'parse', statementOp });
+  }
+
+  #describe(r: FrameView): undefined {
+    const { kind, name } = readTargeted(r.body());
+    if (this.#ctx.describePortals) {
+      // A statement's description describes no rows; an unsettled portal is described again.
+      this.#described = kind === 'P' ? this.#ctx.portals.peek(name, this.#segment) : undefined;
+    }
+    return this.#forward(r, { kind: 'describe' });
   }
 
   #bind(r: FrameView): Promise<void> | undefined {
@@ -273,12 +293,28 @@ export class ClientMessages {
         this.#refuse(error, false);
         return;
       }
+      if (ctx.describePortals) this.#describeFirst(portal, found);
       ctx.toTarget.addRange(buf, start, end);
       this.#batchHasCommand = true;
       const pending: Pending = { kind: 'execute', permit, classification, sql: statement?.sql };
       this.#waits.watch(pending);
       ctx.relay.expect(pending);
     });
+  }
+
+  /**
+   * Sends the target a Describe of the portal about to be executed unless the transform will
+   * hold its description already (the client described it, or it is being resumed after a
+   * row limit). The answer is the gateway's (the relay keeps it from the client). A portal the
+   * gateway never saw bound (a cursor) is not described: if it does not exist, the client must
+   * get the Execute's own error, so its rows are masked as undescribed ones.
+   */
+  #describeFirst(name: string, portal: Portal | undefined): void {
+    if (portal && this.#described !== portal) {
+      this.#ctx.toTarget.add(fe.describePortal(name));
+      this.#ctx.relay.expect({ kind: 'describe', injected: true });
+    }
+    this.#described = portal;
   }
 
   #close(r: FrameView): undefined {
@@ -329,6 +365,7 @@ export class ClientMessages {
 
   /** Answers a refusal where the target's answer would have been (see refuse()). */
   #refuse(err: unknown, simple: boolean): void {
+    this.#described = undefined;
     const pending = refuse(this.#ctx, err, simple);
     if (!pending) return;
     if (simple) this.#dropUnnamed(pending);

@@ -79,6 +79,13 @@ export class NameTable<V> {
     };
   }
 
+  /** What `name` refers to for a message sent in `segment`; undefined when unknown or not yet settled. */
+  peek(name: string, segment: number): V | undefined {
+    const op = this.#latest.get(name);
+    if (op === undefined) return this.#committed.get(name);
+    return op.segment === segment ? op.value : undefined;
+  }
+
   /** True when `name` exists or an operation on it is in flight. */
   known(name: string): boolean {
     return this.#latest.has(name) || this.#committed.has(name);

@@ -30,6 +30,11 @@ export type PendingKind = 'query' | 'parse' | 'bind' | 'describe' | 'execute' | 
 
 export interface Pending {
   kind: PendingKind;
+  /**
+   * A Describe the gateway sent on its own (a portal's description, for masking): its answer is
+   * kept from the client, and an error it gets is the client's next Execute's.
+   */
+  injected?: true;
   /** The gateway's ErrorResponse, sent instead of the target's error for a refused command. */
   refusal?: Buffer;
   permit?: Permit;

@@ -9,14 +9,15 @@ import type { NameTable } from './postgres-names.js';
 import { type Pending, type Portal, rowsOfTag, type Statement } from './postgres-pending.js';
 import { PostgresResultCapture } from './postgres-result-capture.js';
 import type { OutputBatch } from './protocol/batch.js';
-import { readErrorSummary } from './protocol/errors.js';
+import { readErrorSummary, withRoutine } from './protocol/errors.js';
 import type { FrameReader } from './protocol/frame-reader.js';
 
 /**
  * Rewrites a response message before the client sees it (masking hangs here). Called only for
  * RowDescription, DataRow, CopyData, ErrorResponse, NoticeResponse and NotificationResponse,
  * and only when set; also shown CommandComplete, EmptyQueryResponse, PortalSuspended,
- * ParameterDescription and NoData so it can tell which description the next rows belong to.
+ * ParameterDescription and NoData so it can tell which description the next rows belong to,
+ * including the answers to the gateway's own Describe (which the client never sees).
  * Returns the frame to send instead, or null to drop it.
  */
 export type ResponseTransform = (type: number, frame: Buffer) => Buffer | null;
@@ -69,6 +70,10 @@ export class ResponseRelay {
     const results = this.#results;
     while (r.next()) {
       let replacement: Buffer | null | undefined;
+      /** Answers the gateway's own Describe: seen by the transform and the capture only. */
+      let hidden = false;
+      /** The received frame as the client must see it, before masking. */
+      let frame: Buffer | undefined;
       if (results) results.before(r.type, this.#peek());
       switch (r.type) {
         case 0x44: // D DataRow
@@ -76,7 +81,7 @@ export class ResponseRelay {
           break;
         case 0x54: // T RowDescription
         case 0x6e: // n NoData
-          if (this.#peek()?.kind === 'describe') this.#shift();
+          if (this.#peek()?.kind === 'describe') hidden = this.#shift().injected === true;
           break;
         case 0x43: // C CommandComplete
           this.#commandDone(r.buf.toString('utf8', r.bodyStart, r.end - 1));
@@ -89,6 +94,14 @@ export class ResponseRelay {
           this.#finish(this.#shift(), true, false);
           break;
         case 0x45: // E ErrorResponse
+          if (this.#peek()?.injected) {
+            // The gateway's Describe failed (the portal is gone, or the transaction aborted):
+            // the target skips the Execute behind it, which would have failed alike. The client
+            // sent no Describe, so the error is shown as its Execute's.
+            this.#shift();
+            this.#expectHead('execute');
+            frame = withRoutine(r.frame(), 'exec_describe_portal_message', 'exec_execute_message');
+          }
           replacement = this.#error(r.body());
           break;
         case 0x5a: // Z ReadyForQuery
@@ -111,15 +124,16 @@ export class ResponseRelay {
           break;
       }
       if (transform && replacement === undefined && TRANSFORMED.has(r.type)) {
-        replacement = transform(r.type, r.frame());
-      }
-      if (replacement === undefined) out.addRange(r.buf, r.start, r.end);
-      else if (replacement !== null) out.add(replacement);
+        replacement = transform(r.type, frame ?? r.frame());
+      } else if (replacement === undefined) replacement = frame;
       if (results && (r.type === 0x44 || r.type === 0x54) && replacement !== null) {
-        // What the client was sent, i.e. after masking.
+        // What the client was sent (or, hidden, would have been), i.e. after masking.
         if (replacement === undefined) results.frame(r.type, r.buf, r.start, r.end, this.#peek());
         else results.frame(r.type, replacement, 0, replacement.length, this.#peek());
       }
+      if (hidden) continue;
+      if (replacement === undefined) out.addRange(r.buf, r.start, r.end);
+      else if (replacement !== null) out.add(replacement);
     }
   }
 

@@ -28,6 +28,8 @@ export interface SessionOptions {
   commandTarget: Readonly<Record<string, string>>;
   logger: Logger;
   transform?: ResponseTransform;
+  /** The transform masks by column (see `MessageContext.describePortals`). */
+  describePortals?: boolean;
   /** Called once, when both sockets are done with. */
   onClose?: () => void;
 }
@@ -76,6 +78,7 @@ export class PostgresSession {
       statements,
       portals,
       relay: this.#relay,
+      describePortals: opts.transform !== undefined && opts.describePortals === true,
       toTarget: this.#toTarget,
       flushTarget: () => this.#flushTarget(),
       writeClient: (bytes) => this.#client.write(bytes),

@@ -70,6 +70,25 @@ export function readErrorSummary(body: Buffer): {
   return { code, message: text, severity };
 }
 
+/**
+ * An ErrorResponse frame with its routine field ('R') `from` replaced by `to`; the frame itself
+ * when it names another routine.
+ */
+export function withRoutine(frame: Buffer, from: string, to: string): Buffer {
+  const needle = Buffer.from(`\0R${from}\0`);
+  const at = frame.indexOf(needle, 4);
+  if (at < 0) return frame;
+  const body = Buffer.concat([
+    frame.subarray(5, at + 2),
+    Buffer.from(to),
+    frame.subarray(at + needle.length - 1),
+  ]);
+  const head = Buffer.allocUnsafe(5);
+  head[0] = frame[0]!;
+  head.writeInt32BE(body.length + 4, 1);
+  return Buffer.concat([head, body]);
+}
+
 /** An error to send as is, for conditions without a GatehouseError code (e.g. 3D000). */
 export class PgError extends Error {
   override readonly name = 'PgError';

@@ -28,6 +28,10 @@ export const saslResponse = (data: Buffer): Buffer => message('p', [{ bytes: dat
 
 export const query = (sql: string): Buffer => message('Q', [{ cstring: sql }]);
 
+/** Describe of a portal: answered by RowDescription or NoData (or an error). */
+export const describePortal = (name: string): Buffer =>
+  message('D', [{ byte: 0x50 }, { cstring: name }]);
+
 /** Execute of a portal name no client can create: the target answers with an error (34000). */
 export const executeMissingPortal = (): Buffer =>
   message('E', [{ cstring: '\u0001gatehouse refused' }, { int32: 1 }]);
