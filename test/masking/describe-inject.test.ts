@@ -349,6 +349,45 @@ describe.skipIf(!ready)('masking rows of an Execute the client did not describe'
     await both.exchange([query('rollback')]);
   });
 
+  it('redacts a cursor executed undescribed whole, whatever portal ran before it', async () => {
+    const both = await pair('cursor');
+    await both.exchange([query('begin')]);
+    await both.exchange([
+      query('declare c cursor for select id, email, note from users order by id'),
+    ]);
+    let answers: Awaited<ReturnType<typeof both.exchange>> | undefined;
+    const sent = await describedDuring(async () => {
+      answers = await both.exchange([
+        parse('n', 'select note, id from users order by id'),
+        bind('pn', 'n'),
+        execute('pn', 1),
+        // A portal the gateway never saw bound: not described (it might not exist).
+        execute('c', 1),
+        describePortal('c'),
+        execute('c', 1),
+        sync(),
+      ]);
+    });
+    expect(sent).toEqual(['Ppn', 'Pc']); // the second is the client's own
+    expect(types(answers!.gateway)).toBe('1 2 D s D s T D s Z');
+    expect(rows(answers!.gateway)).toEqual([
+      ['first', '1'],
+      ['[redacted]', '[redacted]', '[redacted]'],
+      ['2', '[redacted]', 'second'],
+    ]);
+    await both.exchange([query('rollback')]);
+    // Rows without a description are not captured (their columns are unknown).
+    const results = (await commandsOf('cursor')).map((c) => c.outcome?.result?.columns);
+    expect(results).toEqual([
+      undefined,
+      undefined,
+      ['note', 'id'],
+      undefined,
+      ['id', 'email', 'note'],
+      undefined,
+    ]);
+  });
+
   it('describes a COPY portal (NoData) and still redacts its lines', async () => {
     const both = await pair('copy');
     let answers: Awaited<ReturnType<typeof both.exchange>> | undefined;

@@ -79,9 +79,10 @@ export class ClientMessages {
   #hooks: CheckHooks;
   /**
    * The portal (binding) whose description the masking transform will hold when the response
-   * to the next Execute arrives: the last one described or executed, in the order sent.
+   * to the next Execute arrives: the last one described or executed, in the order sent; a name
+   * for a portal the gateway does not know (a cursor).
    */
-  #described: Portal | undefined;
+  #described: Portal | string | undefined;
 
   constructor(ctx: MessageContext) {
     this.#ctx = ctx;
@@ -224,7 +225,8 @@ export class ClientMessages {
     const { kind, name } = readTargeted(r.body());
     if (this.#ctx.describePortals) {
       // A statement's description describes no rows; an unsettled portal is described again.
-      this.#described = kind === 'P' ? this.#ctx.portals.peek(name, this.#segment) : undefined;
+      this.#described =
+        kind === 'P' ? (this.#ctx.portals.peek(name, this.#segment) ?? name) : undefined;
     }
     return this.#forward(r, { kind: 'describe' });
   }
@@ -293,10 +295,11 @@ export class ClientMessages {
         this.#refuse(error, false);
         return;
       }
-      if (ctx.describePortals) this.#describeFirst(portal, found);
+      const undescribed = ctx.describePortals && !this.#describeFirst(portal, found);
       ctx.toTarget.addRange(buf, start, end);
       this.#batchHasCommand = true;
       const pending: Pending = { kind: 'execute', permit, classification, sql: statement?.sql };
+      if (undescribed) pending.undescribed = true;
       this.#waits.watch(pending);
       ctx.relay.expect(pending);
     });
@@ -307,14 +310,17 @@ export class ClientMessages {
    * hold its description already (the client described it, or it is being resumed after a
    * row limit). The answer is the gateway's (the relay keeps it from the client). A portal the
    * gateway never saw bound (a cursor) is not described: if it does not exist, the client must
-   * get the Execute's own error, so its rows are masked as undescribed ones.
+   * get the Execute's own error. False when the rows will have no description.
    */
-  #describeFirst(name: string, portal: Portal | undefined): void {
-    if (portal && this.#described !== portal) {
+  #describeFirst(name: string, portal: Portal | undefined): boolean {
+    const described = this.#described;
+    this.#described = portal ?? name;
+    if (!portal) return described === name;
+    if (described !== portal) {
       this.#ctx.toTarget.add(fe.describePortal(name));
       this.#ctx.relay.expect({ kind: 'describe', injected: true });
     }
-    this.#described = portal;
+    return true;
   }
 
   #close(r: FrameView): undefined {

@@ -35,6 +35,11 @@ export interface Pending {
    * kept from the client, and an error it gets is the client's next Execute's.
    */
   injected?: true;
+  /**
+   * An Execute of a portal nobody described (a cursor the gateway never saw bound): the
+   * transform is shown NoData before its rows, so no earlier description is taken for them.
+   */
+  undescribed?: true;
   /** The gateway's ErrorResponse, sent instead of the target's error for a refused command. */
   refusal?: Buffer;
   permit?: Permit;

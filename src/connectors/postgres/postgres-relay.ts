@@ -17,7 +17,8 @@ import type { FrameReader } from './protocol/frame-reader.js';
  * RowDescription, DataRow, CopyData, ErrorResponse, NoticeResponse and NotificationResponse,
  * and only when set; also shown CommandComplete, EmptyQueryResponse, PortalSuspended,
  * ParameterDescription and NoData so it can tell which description the next rows belong to,
- * including the answers to the gateway's own Describe (which the client never sees).
+ * including the answers to the gateway's own Describe (which the client never sees) and a
+ * NoData made by the gateway before rows that nothing describes.
  * Returns the frame to send instead, or null to drop it.
  */
 export type ResponseTransform = (type: number, frame: Buffer) => Buffer | null;
@@ -74,6 +75,7 @@ export class ResponseRelay {
       let hidden = false;
       /** The received frame as the client must see it, before masking. */
       let frame: Buffer | undefined;
+      if (transform && this.#peek()?.undescribed) this.#undescribed(transform, results);
       if (results) results.before(r.type, this.#peek());
       switch (r.type) {
         case 0x44: // D DataRow
@@ -135,6 +137,13 @@ export class ResponseRelay {
       if (replacement === undefined) out.addRange(r.buf, r.start, r.end);
       else if (replacement !== null) out.add(replacement);
     }
+  }
+
+  /** The head Execute's rows have no description: no earlier one may be taken for them. */
+  #undescribed(transform: ResponseTransform, results: PostgresResultCapture | undefined): void {
+    this.#peek()!.undescribed = undefined;
+    transform(0x6e, NO_DATA);
+    results?.forget();
   }
 
   #peek(): Pending | undefined {
@@ -250,6 +259,7 @@ export class ResponseRelay {
   }
 }
 
+const NO_DATA = Buffer.from([0x6e, 0, 0, 0, 4]);
 const TRANSFORMED = new Set([0x54, 0x44, 0x64, 0x45, 0x4e, 0x41, 0x43, 0x49, 0x73, 0x74, 0x6e]);
 
 /**

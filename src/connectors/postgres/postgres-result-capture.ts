@@ -86,6 +86,12 @@ export class PostgresResultCapture {
     }
   }
 
+  /** The next rows have no description (an Execute of a portal nobody described). */
+  forget(): void {
+    this.#description = undefined;
+    this.#suspended = undefined;
+  }
+
   /** A RowDescription or DataRow exactly as sent to the client (`buf[start..end)`). */
   frame(type: number, buf: Buffer, start: number, end: number, head: Pending | undefined): void {
     if (type === 0x54) {
