@@ -1,10 +1,11 @@
 /**
  * Masking of what a PostgreSQL client sees (SPEC §8, docs/masking.md): a per-session
- * ResponseTransform over RowDescription, DataRow, CopyData, ErrorResponse, NoticeResponse and
- * NotificationResponse.
+ * ResponseTransform over RowDescription, DataRow, CopyOutResponse, CopyData, ErrorResponse,
+ * NoticeResponse and NotificationResponse.
  * Only set when the session's masker is active, so unmasked sessions pay nothing.
  */
 import type { ColumnMaskFn, SessionMasker } from '../../masking/index.js';
+import { type CopyLineMasker, copyLineMasker, redactCopyLine } from './postgres-copy-masking.js';
 import type { CatalogColumn } from './postgres-masking-catalog.js';
 import type { ResponseTransform } from './postgres-relay.js';
 
@@ -43,6 +44,8 @@ export function maskingTransform(
    * first): rows of a later Execute may belong to another statement, so it describes none.
    */
   let describingStatement = false;
+  /** The COPY being received, when its columns are known (column rules only). */
+  let copyLines: CopyLineMasker | undefined;
   const undescribed: ColumnPlan | undefined = masker.hasColumnRules
     ? { mask: () => '[redacted]', binary: false, typeOid: TEXT_OID }
     : undefined;
@@ -134,9 +137,11 @@ export function maskingTransform(
 
   function copyData(frame: Buffer): Buffer {
     const line = frame.toString('utf8', 5);
-    // COPY output names no columns, so column rules cannot be told apart: every field of
-    // every line is redacted (text format keeps its tabs and \N; other formats go whole).
-    const masked = masker.hasColumnRules ? redactCopyLine(line) : masker.maskText(line);
+    // COPY output names no columns: with column rules, only a COPY whose columns the gateway
+    // resolved is masked per field; any other has every field of every line redacted.
+    let masked: string;
+    if (!masker.hasColumnRules) masked = masker.maskText(line);
+    else masked = copyLines ? copyLines(line) : redactCopyLine(line);
     if (masked === line) return frame;
     return framed(0x64, Buffer.from(masked, 'utf8'));
   }
@@ -185,8 +190,11 @@ export function maskingTransform(
     );
   }
 
-  return (type, frame) => {
+  return (type, frame, copy) => {
     switch (type) {
+      case 0x48: // CopyOutResponse
+        if (masker.hasColumnRules) copyLines = copyLineMasker(masker, copy, frame);
+        return frame;
       case 0x54:
         return rowDescription(frame);
       case 0x44:
@@ -199,6 +207,7 @@ export function maskingTransform(
       case 0x49: // EmptyQueryResponse
         columns = undefined;
         suspended = undefined;
+        copyLines = undefined;
         return frame;
       case 0x74: // ParameterDescription
         describingStatement = true;
@@ -219,6 +228,7 @@ export function maskingTransform(
         if (type === 0x45) {
           columns = undefined;
           describingStatement = false;
+          copyLines = undefined;
         }
         return notice(type, frame);
     }
@@ -228,16 +238,6 @@ export function maskingTransform(
 /** Message (M), hint (H), where (W), internal query (q) and routine context carry free text. */
 const MASKED_FIELDS = new Set([0x4d, 0x48, 0x57, 0x71]);
 const ZERO = Buffer.from([0]);
-
-function redactCopyLine(line: string): string {
-  const newline = line.endsWith('\n') ? '\n' : '';
-  const body = newline ? line.slice(0, -1) : line;
-  if (body === '\\.') return line;
-  return `${body
-    .split('\t')
-    .map((field) => (field === '\\N' ? field : '[redacted]'))
-    .join('\t')}${newline}`;
-}
 
 function framed(type: number, body: Buffer): Buffer {
   const head = Buffer.allocUnsafe(5);

@@ -7,8 +7,13 @@ import type { Logger } from 'pino';
 import type { Command } from '../../core/command.js';
 import { GatehouseError } from '../../core/errors.js';
 import type { CheckHooks, GateSession, Permit } from '../../core/gate.js';
-import type { PreparedStatements, SqlClassifier } from './postgres-classifier.js';
+import type {
+  PreparedStatements,
+  SqlClassification,
+  SqlClassifier,
+} from './postgres-classifier.js';
 import { sqlCommand, unknownPortalCommand } from './postgres-command.js';
+import { type CopyOut, copyColumnsQuery, copyOutStatement } from './postgres-copy-statement.js';
 import { NameWaits } from './postgres-name-waits.js';
 import type { NameTable } from './postgres-names.js';
 import type { Pending, Portal, Statement } from './postgres-pending.js';
@@ -189,21 +194,33 @@ export class ClientMessages {
     return this.#check(sqlCommand(sql, classification, ctx.target), true).then((permit) => {
       if (!permit) return;
       const modified = permit.text !== sql;
+      const runs = modified ? ctx.classifier.classify(permit.text, ctx.prepared) : classification;
+      const copy = ctx.describePortals ? this.#resolveCopy(permit.text, runs) : undefined;
       if (modified) ctx.toTarget.add(fe.query(permit.text));
       else ctx.toTarget.addRange(buf, start, end);
       this.#batchHasCommand = true;
-      const pending: Pending = {
-        kind: 'query',
-        permit,
-        classification: modified
-          ? ctx.classifier.classify(permit.text, ctx.prepared)
-          : classification,
-        sql: permit.text,
-      };
+      const pending: Pending = { kind: 'query', permit, classification: runs, sql: permit.text };
+      if (copy) pending.copy = copy;
       this.#dropUnnamed(pending);
       this.#waits.watch(pending);
       ctx.relay.expect(pending);
     });
+  }
+
+  /**
+   * Column rules apply and the text starts with a COPY of a table to STDOUT: the gateway asks
+   * the target, in this session and just before it, which columns that COPY sends (the answer
+   * goes to the masking transform, never to the client). Only the first statement: a later one
+   * may follow a `SET search_path` or `CREATE TEMP TABLE` of the same text.
+   */
+  #resolveCopy(sql: string, classification: SqlClassification): CopyOut | undefined {
+    if (!classification.classes.includes('copy_to')) return undefined;
+    const statement = copyOutStatement(sql);
+    if (!statement) return undefined;
+    const copy: CopyOut = { statement };
+    this.#ctx.toTarget.add(fe.query(copyColumnsQuery(statement.relation)));
+    this.#ctx.relay.expect({ kind: 'resolve', resolves: copy });
+    return copy;
   }
 
   /** A simple Query also destroys the unnamed statement and portal. */

@@ -6,6 +6,7 @@
 import type { ResultCapture } from '../../audit/result-capture.js';
 import type { Permit } from '../../core/gate.js';
 import type { SqlClassification } from './postgres-classifier.js';
+import type { CopyOut } from './postgres-copy-statement.js';
 import type { StagedOperation } from './postgres-names.js';
 
 /** A prepared statement as the target holds it. */
@@ -26,7 +27,16 @@ export interface Portal {
   params: Array<string | null>;
 }
 
-export type PendingKind = 'query' | 'parse' | 'bind' | 'describe' | 'execute' | 'close' | 'sync';
+/** `resolve`: the gateway's own Query for a COPY's columns (its answer is kept from the client). */
+export type PendingKind =
+  | 'query'
+  | 'parse'
+  | 'bind'
+  | 'describe'
+  | 'execute'
+  | 'close'
+  | 'sync'
+  | 'resolve';
 
 export interface Pending {
   kind: PendingKind;
@@ -40,6 +50,13 @@ export interface Pending {
    * transform is shown NoData before its rows, so no earlier description is taken for them.
    */
   undescribed?: true;
+  /** A `resolve`'s COPY: its answer fills in the columns. */
+  resolves?: CopyOut;
+  /**
+   * A Query whose first statement is a COPY TO STDOUT resolved just before it: the first
+   * CopyOutResponse is that COPY's (taken once; any later COPY of the Query has none).
+   */
+  copy?: CopyOut;
   /** The gateway's ErrorResponse, sent instead of the target's error for a refused command. */
   refusal?: Buffer;
   permit?: Permit;

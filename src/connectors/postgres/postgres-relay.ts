@@ -5,6 +5,7 @@
  */
 import type { GateSession } from '../../core/gate.js';
 import type { PreparedStatements, SqlClassification } from './postgres-classifier.js';
+import { type CopyColumnRow, type CopyOut, copyColumns } from './postgres-copy-statement.js';
 import type { NameTable } from './postgres-names.js';
 import { type Pending, type Portal, rowsOfTag, type Statement } from './postgres-pending.js';
 import { PostgresResultCapture } from './postgres-result-capture.js';
@@ -18,10 +19,11 @@ import type { FrameReader } from './protocol/frame-reader.js';
  * and only when set; also shown CommandComplete, EmptyQueryResponse, PortalSuspended,
  * ParameterDescription and NoData so it can tell which description the next rows belong to,
  * including the answers to the gateway's own Describe (which the client never sees) and a
- * NoData made by the gateway before rows that nothing describes.
+ * NoData made by the gateway before rows that nothing describes. A CopyOutResponse comes with
+ * the COPY's resolved columns (`copy`) when the gateway resolved them (column rules only).
  * Returns the frame to send instead, or null to drop it.
  */
-export type ResponseTransform = (type: number, frame: Buffer) => Buffer | null;
+export type ResponseTransform = (type: number, frame: Buffer, copy?: CopyOut) => Buffer | null;
 
 export interface RelayContext {
   gate: GateSession;
@@ -48,6 +50,8 @@ export class ResponseRelay {
   /** Undefined when results are not captured (`audit.capture` off): no per-row work at all. */
   readonly #results: PostgresResultCapture | undefined;
   #head = 0;
+  /** The answer to the head `resolve` so far; undefined once it failed. */
+  #copyRows: CopyColumnRow[] | undefined = [];
 
   constructor(reader: FrameReader, ctx: RelayContext) {
     this.#reader = reader;
@@ -75,7 +79,12 @@ export class ResponseRelay {
       let hidden = false;
       /** The received frame as the client must see it, before masking. */
       let frame: Buffer | undefined;
-      if (transform && this.#peek()?.undescribed) this.#undescribed(transform, results);
+      const head = this.#peek();
+      if (head?.kind === 'resolve' && RESOLVE_ANSWER.has(r.type)) {
+        if (this.#resolveAnswer(head)) out.addRange(r.buf, r.start, r.end);
+        continue;
+      }
+      if (transform && head?.undescribed) this.#undescribed(transform, results);
       if (results) results.before(r.type, this.#peek());
       switch (r.type) {
         case 0x44: // D DataRow
@@ -126,7 +135,8 @@ export class ResponseRelay {
           break;
       }
       if (transform && replacement === undefined && TRANSFORMED.has(r.type)) {
-        replacement = transform(r.type, frame ?? r.frame());
+        const copy = r.type === 0x48 ? this.#takeCopy() : undefined;
+        replacement = transform(r.type, frame ?? r.frame(), copy);
       } else if (replacement === undefined) replacement = frame;
       if (results && (r.type === 0x44 || r.type === 0x54) && replacement !== null) {
         // What the client was sent (or, hidden, would have been), i.e. after masking.
@@ -137,6 +147,44 @@ export class ResponseRelay {
       if (replacement === undefined) out.addRange(r.buf, r.start, r.end);
       else if (replacement !== null) out.add(replacement);
     }
+  }
+
+  /**
+   * Reads the answer to the gateway's query for a COPY's columns; true for a frame the client
+   * must still see (a FATAL error: the target is closing).
+   */
+  #resolveAnswer(head: Pending): boolean {
+    const r = this.#reader;
+    switch (r.type) {
+      case 0x44: // D DataRow: nspname, relname, attname, generated
+        this.#copyRows?.push(copyColumnRow(r.body()));
+        return false;
+      case 0x45: {
+        this.#copyRows = undefined;
+        const { severity } = readErrorSummary(r.body());
+        if (severity !== 'FATAL' && severity !== 'PANIC') return false;
+        this.sawFatal = true;
+        return true;
+      }
+      case 0x5a: {
+        const rows = this.#copyRows;
+        this.#copyRows = [];
+        this.#shift();
+        if (rows && head.resolves)
+          head.resolves.columns = copyColumns(head.resolves.statement, rows);
+        return false;
+      }
+      default: // RowDescription, CommandComplete
+        return false;
+    }
+  }
+
+  /** The COPY resolved for the head Query, once: a later COPY of the same Query has none. */
+  #takeCopy(): CopyOut | undefined {
+    const head = this.#peek();
+    const copy = head?.copy;
+    if (copy) head.copy = undefined;
+    return copy;
   }
 
   /** The head Execute's rows have no description: no earlier one may be taken for them. */
@@ -260,7 +308,24 @@ export class ResponseRelay {
 }
 
 const NO_DATA = Buffer.from([0x6e, 0, 0, 0, 4]);
-const TRANSFORMED = new Set([0x54, 0x44, 0x64, 0x45, 0x4e, 0x41, 0x43, 0x49, 0x73, 0x74, 0x6e]);
+const TRANSFORMED = new Set([
+  0x54, 0x44, 0x64, 0x45, 0x4e, 0x41, 0x43, 0x49, 0x73, 0x74, 0x6e, 0x48,
+]);
+/** What answers the gateway's own query (kept from the client); notices etc. pass as usual. */
+const RESOLVE_ANSWER = new Set([0x54, 0x44, 0x43, 0x49, 0x45, 0x5a]);
+
+/** A row of `copyColumnsQuery`'s answer (four text cells). */
+function copyColumnRow(body: Buffer): CopyColumnRow {
+  const cells: string[] = [];
+  let at = 2;
+  for (let i = 0; i < 4; i++) {
+    const length = body.readInt32BE(at);
+    at += 4;
+    cells.push(length < 0 ? '' : body.toString('utf8', at, at + length));
+    at += Math.max(length, 0);
+  }
+  return { schema: cells[0]!, table: cells[1]!, column: cells[2]!, generated: cells[3] === 't' };
+}
 
 /**
  * What SQL `EXECUTE name` of a Parse'd statement does. A Parse'd text that itself executes a
