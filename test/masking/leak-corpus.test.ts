@@ -131,8 +131,12 @@ describe.skipIf(!ready)('masking through the gateway', () => {
     expect(result.stderr).toMatch(/Key \(email\)=\(\[redacted\]\) already exists/);
     expect(result.stderr).toContain('NOTICE:  00000: found [redacted:us_ssn]');
     expect(result.stderr).toContain('[redacted:payment_card]');
-    // COPY cannot tell columns apart while column rules apply: every field is redacted.
+    // COPY of a query cannot tell columns apart while column rules apply: every field is
+    // redacted; COPY of a table is masked per column.
     expect(result.stdout).toContain('[redacted]\t[redacted]\t[redacted]');
+    expect(result.stdout).toContain(
+      '1,[redacted],[redacted],**** **** **** 1111,[redacted:iban],\n',
+    );
   });
 
   it('masks the extended protocol in text and binary result formats', async () => {
