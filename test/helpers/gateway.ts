@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import { DevIssuer } from '../../src/identity/index.js';
 import { type RunningGateway, startGateway } from '../../src/server/gateway.js';
+import type { StoredCommand } from '../../src/store/records.js';
 import { LOCAL_POSTGRES } from './services.js';
 
 /** Who a test token speaks for. */
@@ -138,4 +139,18 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/** The commands of `subject`'s (first listed) session once every one has its outcome recorded. */
+export async function completedCommands(
+  gateway: RunningGateway,
+  subject: string,
+): Promise<StoredCommand[]> {
+  for (let i = 0; i < 100; i++) {
+    const [stored] = await gateway.store.listSessions({ subject });
+    const full = stored && (await gateway.store.getSession(stored.id));
+    if (full?.commands.length && full.commands.every((c) => c.outcome)) return full.commands;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`the commands of ${subject} never completed`);
 }

@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredCommand } from '../../src/store/records.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { completedCommands, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { createDatabase, type TestDatabase } from '../helpers/pg-db.js';
 import { LOCAL_POSTGRES, requirePostgres } from '../helpers/services.js';
 import {
@@ -176,13 +176,7 @@ describe.skipIf(!ready)('masking rows of an Execute the client did not describe'
 
   /** The session's commands once all completed. */
   async function commandsOf(subject: string): Promise<StoredCommand[]> {
-    for (let i = 0; i < 100; i++) {
-      const [stored] = await gw.gateway.store.listSessions({ subject });
-      const full = stored && (await gw.gateway.store.getSession(stored.id));
-      if (full?.commands.length && full.commands.every((c) => c.outcome)) return full.commands;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`the commands of ${subject} never completed`);
+    return completedCommands(gw.gateway, subject);
   }
 
   it('masks by column, hides its own Describe and records what the client saw', async () => {

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CapturedResult } from '../../src/core/command.js';
 import type { StoredCommand } from '../../src/store/records.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { completedCommands, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { createDatabase, type TestDatabase } from '../helpers/pg-db.js';
 import { requirePostgres } from '../helpers/services.js';
 
@@ -48,13 +48,7 @@ describe.skipIf(!ready)('postgres result capture', () => {
     } finally {
       await client.end();
     }
-    for (let i = 0; i < 100; i++) {
-      const [stored] = await gw.gateway.store.listSessions({ subject });
-      const full = stored && (await gw.gateway.store.getSession(stored.id));
-      if (full?.commands.length && full.commands.every((c) => c.outcome)) return full.commands;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`the commands of ${subject} never completed`);
+    return completedCommands(gw.gateway, subject);
   }
 
   it('captures masked values, capped at max_rows (simple and extended protocol)', async () => {
