@@ -1,4 +1,6 @@
 /** The gateway logs in to the target with its own credentials: SCRAM-SHA-256, MD5, cleartext, TLS. */
+import { once } from 'node:events';
+import { type AddressInfo, createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TargetConfig } from '../../src/config/schema.js';
@@ -99,8 +101,29 @@ describe('TLS to the target', () => {
   });
 
   it('refuses require when the target does not offer TLS', async () => {
-    const err = (await whoAmI({ tls: 'require' }).catch((e) => e)) as pg.DatabaseError;
+    // A server that answers SSLRequest with 'N', as PostgreSQL with `ssl = off` does (the
+    // machine's own server may well have TLS on, as Debian's default configuration does).
+    await using noTls = await startServerWithoutTls();
+    const err = (await whoAmI({ tls: 'require', port: noTls.port }).catch(
+      (e) => e,
+    )) as pg.DatabaseError;
     expect(err.code).toBe('08006');
     expect(err.message).toMatch(/does not accept TLS/);
   });
 });
+
+/** Listens on loopback and declines every SSLRequest with the single byte 'N'. */
+async function startServerWithoutTls() {
+  const server = createServer((socket) => {
+    socket.once('data', () => socket.write('N'));
+    socket.on('error', () => {});
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as AddressInfo).port,
+    async [Symbol.asyncDispose]() {
+      server.close();
+    },
+  };
+}
