@@ -67,22 +67,22 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 
 /**
  * How to run `gatehouse`: the built CLI next to this compiled file, or, when this file runs from
- * the sources (tests), `src/cli/main.ts` through Node's type stripping and the repository's
+ * the sources (tests), `src/cli/gatehouse.ts` through Node's type stripping and the repository's
  * `.js` → `.ts` resolve hook.
  */
 function cliCommand(): string[] {
-  const built = resolve(HERE, '../src/cli/main.js');
+  const built = resolve(HERE, '../src/cli/gatehouse.js');
   if (existsSync(built)) return [built];
   const root = resolve(HERE, '..');
   // Tests run this file from the sources; the build `npm test` makes first starts much faster.
-  const dist = join(root, 'dist/src/cli/main.js');
+  const dist = join(root, 'dist/src/cli/gatehouse.js');
   if (process.env['GATEHOUSE_CLI_FROM_SOURCE'] !== '1' && existsSync(dist)) return [dist];
   return [
     '--experimental-transform-types',
     '--no-warnings',
     '--import',
     join(root, 'test/helpers/ts-register.mjs'),
-    join(root, 'src/cli/main.ts'),
+    join(root, 'src/cli/gatehouse.ts'),
   ];
 }
 

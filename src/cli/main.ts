@@ -1,5 +1,5 @@
-#!/usr/bin/env node
 import { Command } from 'commander';
+import { cliMessage } from './cli-message.js';
 import { registerCommands } from './commands/index.js';
 
 const program = new Command('gatehouse')
@@ -9,6 +9,6 @@ const program = new Command('gatehouse')
 registerCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  process.stderr.write(`gatehouse: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(cliMessage(err instanceof Error ? err.message : String(err)));
   process.exitCode = 1;
 });

@@ -9,7 +9,7 @@ export interface BannerInfo {
   subject: string;
   token: string;
   tokenHours: number;
-  /** How to invoke the CLI, e.g. `gatehouse` or `node dist/src/cli/main.js`. */
+  /** How to invoke the CLI, e.g. `gatehouse` or `node dist/src/cli/gatehouse.js`. */
   cli: string;
   /** `-c FILE` for CLI commands when the defaults would not find the demo; empty otherwise. */
   configFlag: string;

@@ -450,6 +450,8 @@ describe.runIf(ready)('review flow through the gateway (SPEC §6)', () => {
       expect(result.code, result.stderr).toBe(0);
       expect(result.stdout).toContain('DROP');
       expect(result.stderr).toContain(ticket.id);
+      expect(result.stderr).not.toContain('gatehouse: gatehouse:');
+      expect(result.stderr.match(/held for review/g), result.stderr).toHaveLength(1);
       expect(await tableExists(db, 'flow_exec_ok')).toBe(false);
     });
 

@@ -3,9 +3,9 @@ import { resolve } from 'node:path';
 import { type ProcessResult, runProcess } from './process.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const MAIN = resolve(ROOT, 'src/cli/main.ts');
+const MAIN = resolve(ROOT, 'src/cli/gatehouse.ts');
 const REGISTER = resolve(import.meta.dirname, 'ts-register.mjs');
-const BUILT = resolve(ROOT, 'dist/src/cli/main.js');
+const BUILT = resolve(ROOT, 'dist/src/cli/gatehouse.js');
 
 /**
  * Node arguments that start `gatehouse`: the build `npm test` makes first (starts in well under

@@ -9,6 +9,7 @@ import {
   type RemoteOptions,
   resolveToken,
 } from '../cli-context.js';
+import { cliMessage, unprefixed } from '../cli-message.js';
 
 /** Exit codes of `gatehouse exec` (SPEC §3). */
 export const EXIT = { executed: 0, error: 1, denied: 2, timedOut: 3 } as const;
@@ -57,12 +58,21 @@ async function exec(connectorName: string, options: ExecOptions): Promise<number
 
   const deadline = Date.now() + waitMs;
   const token = resolveToken(options);
+  const printedNotices = new Set<string>();
   for (;;) {
-    const outcome = await attempt(connector.listen, token, text, options, deadline - Date.now());
+    const remaining = deadline - Date.now();
+    const outcome = await attempt(
+      connector.listen,
+      token,
+      text,
+      options,
+      remaining,
+      printedNotices,
+    );
     if (outcome !== 'retry') return outcome;
     if (Date.now() >= deadline) {
       process.stderr.write(
-        `gatehouse: no decision within ${options.wait}; the ticket stays open until it expires\n`,
+        cliMessage(`no decision within ${options.wait}; the ticket stays open until it expires`),
       );
       return EXIT.timedOut;
     }
@@ -75,6 +85,7 @@ async function attempt(
   text: string,
   options: ExecOptions,
   remainingMs: number,
+  printedNotices: Set<string>,
 ): Promise<number | 'retry'> {
   const host = options.host ?? (listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host);
   const client = new pg.Client({
@@ -87,9 +98,13 @@ async function attempt(
     password: token,
     options: options.reason ? `-c gatehouse.reason=${escapeOption(options.reason)}` : undefined,
   });
-  client.on('notice', (notice) =>
-    process.stderr.write(`gatehouse: ${notice.message}${notice.hint ? ` (${notice.hint})` : ''}\n`),
-  );
+  client.on('notice', (notice) => {
+    const line = cliMessage(`${notice.message}${notice.hint ? ` (${notice.hint})` : ''}`);
+    // A retry after the gateway's wait re-attaches to the same ticket and gets the same notice.
+    if (printedNotices.has(line)) return;
+    printedNotices.add(line);
+    process.stderr.write(line);
+  });
   client.on('error', () => undefined);
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -105,16 +120,18 @@ async function attempt(
     const error = err as pg.DatabaseError;
     if (error.code === '42501') {
       process.stderr.write(
-        `gatehouse: denied: ${error.message}${error.detail ? `\n  ${error.detail}` : ''}\n`,
+        cliMessage(
+          `denied: ${unprefixed(error.message)}${error.detail ? `\n  ${error.detail}` : ''}`,
+        ),
       );
       return EXIT.denied;
     }
     if (isApprovalTimeout(error)) {
-      process.stderr.write(`gatehouse: ${error.message}\n`);
+      process.stderr.write(cliMessage(error.message));
       return 'retry';
     }
     process.stderr.write(
-      `gatehouse: ${error.message}${error.detail ? `\n  ${error.detail}` : ''}\n`,
+      cliMessage(`${error.message}${error.detail ? `\n  ${error.detail}` : ''}`),
     );
     return EXIT.error;
   } finally {
