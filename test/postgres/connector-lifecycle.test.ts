@@ -2,13 +2,9 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { message } from '../../src/connectors/postgres/protocol/writer.js';
-import {
-  MemoryAuditSink,
-  startTestGateway,
-  type TestGateway,
-} from '../../src/connectors/postgres/testing.js';
 import type { CommandRecord } from '../../src/core/audit-sink.js';
 import { cancelWithPg } from '../helpers/pg-cancel.js';
+import { MemoryAuditSink, startTestGateway, type TestGateway } from '../helpers/pg-connector.js';
 import { localConfig, waitForActiveQuery } from '../helpers/pg-db.js';
 import { password, query, startup, WireClient } from './wire.js';
 

@@ -1,0 +1,345 @@
+/**
+ * Relays target responses to the client in bulk: frames are scanned in place and passed on as
+ * views of the received chunk; only the messages that matter for bookkeeping are decoded.
+ * https://www.postgresql.org/docs/current/protocol-flow.html
+ */
+import type { GateSession } from '../../../core/gate.js';
+import type { PreparedStatements, SqlClassification } from '../classify/classifier.js';
+import { type CopyColumnRow, type CopyOut, copyColumns } from '../classify/copy-statement.js';
+import { PostgresResultCapture } from '../masking/result-capture.js';
+import type { OutputBatch } from '../protocol/batch.js';
+import { readErrorSummary, withRoutine } from '../protocol/errors.js';
+import type { FrameReader } from '../protocol/frame-reader.js';
+import type { NameTable } from './names.js';
+import { type Pending, type Portal, rowsOfTag, type Statement } from './pending.js';
+
+/**
+ * Rewrites a response message before the client sees it (masking hangs here). Called only for
+ * RowDescription, DataRow, CopyData, ErrorResponse, NoticeResponse and NotificationResponse,
+ * and only when set; also shown CommandComplete, EmptyQueryResponse, PortalSuspended,
+ * ParameterDescription and NoData so it can tell which description the next rows belong to,
+ * including the answers to the gateway's own Describe (which the client never sees) and a
+ * NoData made by the gateway before rows that nothing describes. A CopyOutResponse comes with
+ * the COPY's resolved columns (`copy`) when the gateway resolved them (column rules only).
+ * Returns the frame to send instead, or null to drop it.
+ */
+export type ResponseTransform = (type: number, frame: Buffer, copy?: CopyOut) => Buffer | null;
+
+export interface RelayContext {
+  gate: GateSession;
+  statements: NameTable<Statement>;
+  portals: NameTable<Portal>;
+  prepared: PreparedStatements;
+  transform?: ResponseTransform;
+}
+
+export class ProtocolDesyncError extends Error {
+  override readonly name = 'ProtocolDesyncError';
+}
+
+const SKIPPED = { message: 'not executed: an earlier message of the pipeline failed' };
+
+export class ResponseRelay {
+  readonly queue: Pending[] = [];
+  /** Transaction status from the target's last ReadyForQuery. */
+  txStatus = 0x49; // 'I'
+  /** The target sent a FATAL/PANIC error: it is about to close. */
+  sawFatal = false;
+  readonly #reader: FrameReader;
+  readonly #ctx: RelayContext;
+  /** Undefined when results are not captured (`audit.capture` off): no per-row work at all. */
+  readonly #results: PostgresResultCapture | undefined;
+  #head = 0;
+  /** The answer to the head `resolve` so far; undefined once it failed. */
+  #copyRows: CopyColumnRow[] | undefined = [];
+
+  constructor(reader: FrameReader, ctx: RelayContext) {
+    this.#reader = reader;
+    this.#ctx = ctx;
+    const limits = ctx.gate.captureLimits;
+    this.#results = limits && new PostgresResultCapture(limits);
+  }
+
+  get outstanding(): number {
+    return this.queue.length - this.#head;
+  }
+
+  expect(pending: Pending): void {
+    this.queue.push(pending);
+  }
+
+  /** Frames everything received so far into `out`, updating bookkeeping on the way. */
+  relay(out: OutputBatch): void {
+    const r = this.#reader;
+    const transform = this.#ctx.transform;
+    const results = this.#results;
+    while (r.next()) {
+      let replacement: Buffer | null | undefined;
+      /** Answers the gateway's own Describe: seen by the transform and the capture only. */
+      let hidden = false;
+      /** The received frame as the client must see it, before masking. */
+      let frame: Buffer | undefined;
+      const head = this.#peek();
+      if (head?.kind === 'resolve' && RESOLVE_ANSWER.has(r.type)) {
+        if (this.#resolveAnswer(head)) out.addRange(r.buf, r.start, r.end);
+        continue;
+      }
+      if (transform && head?.undescribed) this.#undescribed(transform, results);
+      if (results) results.before(r.type, this.#peek());
+      switch (r.type) {
+        case 0x44: // D DataRow
+        case 0x64: // d CopyData
+          break;
+        case 0x54: // T RowDescription
+        case 0x6e: // n NoData
+          if (this.#peek()?.kind === 'describe') hidden = this.#shift().injected === true;
+          break;
+        case 0x43: // C CommandComplete
+          this.#commandDone(r.buf.toString('utf8', r.bodyStart, r.end - 1));
+          break;
+        case 0x49: // I EmptyQueryResponse
+          this.#commandDone('');
+          break;
+        case 0x73: // s PortalSuspended
+          this.#expectHead('execute');
+          this.#finish(this.#shift(), true, false);
+          break;
+        case 0x45: // E ErrorResponse
+          if (this.#peek()?.injected) {
+            // The gateway's Describe failed (the portal is gone, or the transaction aborted):
+            // the target skips the Execute behind it, which would have failed alike. The client
+            // sent no Describe, so the error is shown as its Execute's.
+            this.#shift();
+            this.#expectHead('execute');
+            frame = withRoutine(r.frame(), 'exec_describe_portal_message', 'exec_execute_message');
+          }
+          replacement = this.#error(r.body());
+          break;
+        case 0x5a: // Z ReadyForQuery
+          this.#ready(r.buf[r.bodyStart]!);
+          break;
+        case 0x31: // 1 ParseComplete
+          this.#expectHead('parse');
+          this.#finish(this.#shift(), true, false);
+          break;
+        case 0x32: // 2 BindComplete
+          this.#expectHead('bind');
+          this.#finish(this.#shift(), true, false);
+          break;
+        case 0x33: // 3 CloseComplete
+          this.#expectHead('close');
+          this.#finish(this.#shift(), true, false);
+          break;
+        case 0x4b: // K BackendKeyData: only ever the gateway's own reaches a client
+          replacement = null;
+          break;
+      }
+      if (transform && replacement === undefined && TRANSFORMED.has(r.type)) {
+        const copy = r.type === 0x48 ? this.#takeCopy() : undefined;
+        replacement = transform(r.type, frame ?? r.frame(), copy);
+      } else if (replacement === undefined) replacement = frame;
+      if (results && (r.type === 0x44 || r.type === 0x54) && replacement !== null) {
+        // What the client was sent (or, hidden, would have been), i.e. after masking.
+        if (replacement === undefined) results.frame(r.type, r.buf, r.start, r.end, this.#peek());
+        else results.frame(r.type, replacement, 0, replacement.length, this.#peek());
+      }
+      if (hidden) continue;
+      if (replacement === undefined) out.addRange(r.buf, r.start, r.end);
+      else if (replacement !== null) out.add(replacement);
+    }
+  }
+
+  /**
+   * Reads the answer to the gateway's query for a COPY's columns; true for a frame the client
+   * must still see (a FATAL error: the target is closing).
+   */
+  #resolveAnswer(head: Pending): boolean {
+    const r = this.#reader;
+    switch (r.type) {
+      case 0x44: // D DataRow: nspname, relname, attname, generated
+        this.#copyRows?.push(copyColumnRow(r.body()));
+        return false;
+      case 0x45: {
+        this.#copyRows = undefined;
+        const { severity } = readErrorSummary(r.body());
+        if (severity !== 'FATAL' && severity !== 'PANIC') return false;
+        this.sawFatal = true;
+        return true;
+      }
+      case 0x5a: {
+        const rows = this.#copyRows;
+        this.#copyRows = [];
+        this.#shift();
+        if (rows && head.resolves)
+          head.resolves.columns = copyColumns(head.resolves.statement, rows);
+        return false;
+      }
+      default: // RowDescription, CommandComplete
+        return false;
+    }
+  }
+
+  /** The COPY resolved for the head Query, once: a later COPY of the same Query has none. */
+  #takeCopy(): CopyOut | undefined {
+    const head = this.#peek();
+    const copy = head?.copy;
+    if (copy) head.copy = undefined;
+    return copy;
+  }
+
+  /** The head Execute's rows have no description: no earlier one may be taken for them. */
+  #undescribed(transform: ResponseTransform, results: PostgresResultCapture | undefined): void {
+    this.#peek()!.undescribed = undefined;
+    transform(0x6e, NO_DATA);
+    results?.forget();
+  }
+
+  #peek(): Pending | undefined {
+    return this.queue[this.#head];
+  }
+
+  #shift(): Pending {
+    const item = this.queue[this.#head]!;
+    this.queue[this.#head++] = undefined as unknown as Pending;
+    if (this.#head > 64 && this.#head * 2 > this.queue.length) {
+      this.queue.splice(0, this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+
+  #expectHead(kind: Pending['kind']): void {
+    const head = this.#peek();
+    if (head?.kind !== kind) {
+      throw new ProtocolDesyncError(
+        `target answered ${kind} but ${head?.kind ?? 'nothing'} was pending`,
+      );
+    }
+  }
+
+  #commandDone(tag: string): void {
+    const head = this.#peek();
+    if (head?.kind === 'execute') {
+      head.tag = tag;
+      head.rows = rowsOfTag(tag);
+      this.#finish(this.#shift(), true, false);
+    } else if (head?.kind === 'query') {
+      head.tag = tag;
+      const rows = rowsOfTag(tag);
+      if (rows !== undefined) head.rows = (head.rows ?? 0) + rows;
+    } else {
+      throw new ProtocolDesyncError(
+        `command completion while ${head?.kind ?? 'nothing'} was pending`,
+      );
+    }
+  }
+
+  #error(body: Buffer): Buffer | undefined {
+    const summary = readErrorSummary(body);
+    if (summary.severity === 'FATAL' || summary.severity === 'PANIC') this.sawFatal = true;
+    const head = this.#peek();
+    if (!head) return undefined;
+    const replacement = head.refusal;
+    if (head.kind !== 'sync') head.error ??= { code: summary.code, message: summary.message };
+    // A Sync that fails (e.g. a deferred constraint at the implicit commit) is still answered
+    // by ReadyForQuery; so is a simple Query.
+    if (head.kind === 'query' || head.kind === 'sync') return replacement;
+    // Extended protocol: the target now skips everything up to the next Sync.
+    this.#finish(this.#shift(), false, false);
+    while (this.#head < this.queue.length && this.#peek()!.kind !== 'sync') {
+      const skipped = this.#shift();
+      skipped.error ??= SKIPPED;
+      this.#finish(skipped, false, true);
+    }
+    return replacement;
+  }
+
+  #ready(status: number): void {
+    const head = this.#peek();
+    if (head?.kind !== 'sync' && head?.kind !== 'query') {
+      throw new ProtocolDesyncError(`ReadyForQuery while ${head?.kind ?? 'nothing'} was pending`);
+    }
+    this.#shift();
+    this.txStatus = status;
+    if (head.kind === 'query') this.#finish(head, head.error === undefined, false);
+    if (status === 0x49) this.#ctx.portals.clearCommitted();
+  }
+
+  /** Settles what an answered (or skipped) message changed, and reports finished commands. */
+  #finish(item: Pending, ok: boolean, skipped: boolean): void {
+    const { statements, portals, prepared, gate } = this.#ctx;
+    const applied = ok || (item.kind === 'query' && !skipped);
+    if (item.statementOp) {
+      statements.settle(item.statementOp, applied);
+      const { name, value } = item.statementOp;
+      if (applied && item.kind === 'parse' && value) prepared.define(name, forSqlExecute(value));
+      if (applied && item.kind === 'close') prepared.delete(name);
+    }
+    if (item.portalOp) portals.settle(item.portalOp, applied);
+    if (item.permit) {
+      const result = item.capture?.result();
+      gate.complete(item.permit, {
+        tag: item.tag,
+        rows: item.rows,
+        error: item.error,
+        ...(result && { result }),
+      });
+    }
+    if (item.classification && !skipped && item.permit) this.#applyPrepared(item, ok);
+    item.answered?.();
+  }
+
+  #applyPrepared(item: Pending, ok: boolean): void {
+    const { statements, prepared } = this.#ctx;
+    const classification = item.classification!;
+    if (!classification.prepare && !classification.deallocate) return;
+    prepared.apply(classification, ok);
+    if (ok && classification.deallocate === 'all') statements.clearCommitted();
+    else if (ok)
+      for (const name of classification.deallocate ?? []) statements.commit(name, undefined);
+    for (const { name } of classification.prepare ?? []) {
+      const now = prepared.get(name);
+      statements.commit(
+        name,
+        now && { sql: item.sql ?? '', classification: now, sqlPrepared: true },
+      );
+    }
+  }
+}
+
+const NO_DATA = Buffer.from([0x6e, 0, 0, 0, 4]);
+const TRANSFORMED = new Set([
+  0x54, 0x44, 0x64, 0x45, 0x4e, 0x41, 0x43, 0x49, 0x73, 0x74, 0x6e, 0x48,
+]);
+/** What answers the gateway's own query (kept from the client); notices etc. pass as usual. */
+const RESOLVE_ANSWER = new Set([0x54, 0x44, 0x43, 0x49, 0x45, 0x5a]);
+
+/** A row of `copyColumnsQuery`'s answer (four text cells). */
+function copyColumnRow(body: Buffer): CopyColumnRow {
+  const cells: string[] = [];
+  let at = 2;
+  for (let i = 0; i < 4; i++) {
+    const length = body.readInt32BE(at);
+    at += 4;
+    cells.push(length < 0 ? '' : body.toString('utf8', at, at + length));
+    at += Math.max(length, 0);
+  }
+  return { schema: cells[0]!, table: cells[1]!, column: cells[2]!, generated: cells[3] === 't' };
+}
+
+/**
+ * What SQL `EXECUTE name` of a Parse'd statement does. A Parse'd text that itself executes a
+ * prepared statement is resolved when it runs, which a classification made now cannot follow:
+ * it is unclassifiable for SQL EXECUTE (a protocol Execute classifies it afresh each time).
+ */
+function forSqlExecute(statement: Statement): SqlClassification {
+  const classification = statement.classification;
+  if (!classification.classes.includes('execute') || classification.unclassifiable) {
+    return classification;
+  }
+  return {
+    ...classification,
+    classes: [...classification.classes, 'unclassifiable'],
+    unclassifiable: true,
+  };
+}
