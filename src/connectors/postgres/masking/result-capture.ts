@@ -6,6 +6,7 @@
  */
 import { ResultCapture } from '../../../audit/result-capture.js';
 import type { CaptureLimits } from '../../../core/command.js';
+import { BackendCode } from '../protocol/message-codes.js';
 import type { Pending } from '../session/pending.js';
 
 /** Type OIDs psql right-aligns (print.c `column_type_alignment`): int2/4/8, oid, xid, cid, float4/8, money, numeric, xid8. */
@@ -55,30 +56,30 @@ export class PostgresResultCapture {
    */
   before(type: number, head: Pending | undefined): void {
     switch (type) {
-      case 0x74: // t ParameterDescription: the next RowDescription describes a statement
+      case BackendCode.ParameterDescription: // the next RowDescription describes a statement
         this.#describingStatement = true;
         break;
-      case 0x6e: // n NoData
+      case BackendCode.NoData:
         this.#description = undefined;
         this.#describingStatement = false;
         break;
-      case 0x43: // C CommandComplete
-      case 0x49: // I EmptyQueryResponse
+      case BackendCode.CommandComplete:
+      case BackendCode.EmptyQueryResponse:
         this.#endSet(head);
         this.#description = undefined;
         this.#suspended = undefined;
         break;
-      case 0x73: // s PortalSuspended
+      case BackendCode.PortalSuspended:
         this.#endSet(head);
         this.#suspended = this.#description ?? this.#suspended;
         this.#description = undefined;
         break;
-      case 0x45: // E ErrorResponse
+      case BackendCode.ErrorResponse:
         this.#current = undefined;
         this.#description = undefined;
         this.#suspended = undefined;
         break;
-      case 0x5a: // Z ReadyForQuery
+      case BackendCode.ReadyForQuery:
         this.#current = undefined;
         this.#description = undefined;
         this.#describingStatement = false;
@@ -94,7 +95,7 @@ export class PostgresResultCapture {
 
   /** A RowDescription or DataRow exactly as sent to the client (`buf[start..end)`). */
   frame(type: number, buf: Buffer, start: number, end: number, head: Pending | undefined): void {
-    if (type === 0x54) {
+    if (type === BackendCode.RowDescription) {
       this.#description = this.#describingStatement ? undefined : describe(buf, start);
       this.#describingStatement = false;
       return;

@@ -5,6 +5,7 @@
  * Only set when the session's masker is active, so unmasked sessions pay nothing.
  */
 import type { ColumnMaskFn, SessionMasker } from '../../../masking/index.js';
+import { BackendCode, ErrorField } from '../protocol/message-codes.js';
 import type { ResponseTransform } from '../session/relay.js';
 import type { CatalogColumn } from './catalog.js';
 import { type CopyLineMasker, copyLineMasker, redactCopyLine } from './copy-masking.js';
@@ -143,7 +144,7 @@ export function maskingTransform(
     if (!masker.hasColumnRules) masked = masker.maskText(line);
     else masked = copyLines ? copyLines(line) : redactCopyLine(line);
     if (masked === line) return frame;
-    return framed(0x64, Buffer.from(masked, 'utf8'));
+    return framed(BackendCode.CopyData, Buffer.from(masked, 'utf8'));
   }
 
   function notice(type: number, frame: Buffer): Buffer {
@@ -155,8 +156,8 @@ export function maskingTransform(
       const end = frame.indexOf(0, at + 1);
       if (end < 0) break;
       const value = frame.toString('utf8', at + 1, end);
-      if (frame[at] === 0x73) schema = value;
-      if (frame[at] === 0x74) table = value;
+      if (frame[at] === ErrorField.Schema) schema = value;
+      if (frame[at] === ErrorField.Table) table = value;
       fields.push([frame[at]!, value]);
       at = end + 1;
     }
@@ -165,7 +166,7 @@ export function maskingTransform(
     const parts: Buffer[] = [];
     for (const [code, value] of fields) {
       let masked = value;
-      if (code === 0x44) masked = masker.maskErrorDetail(value, qualified);
+      if (code === ErrorField.Detail) masked = masker.maskErrorDetail(value, qualified);
       else if (MASKED_FIELDS.has(code)) masked = masker.maskText(value);
       if (masked !== value) changed = true;
       parts.push(Buffer.from([code]), Buffer.from(masked, 'utf8'), ZERO);
@@ -185,34 +186,34 @@ export function maskingTransform(
     const masked = masker.hasColumnRules ? '[redacted]' : masker.maskText(payload);
     if (masked === payload) return frame;
     return framed(
-      0x41,
+      BackendCode.NotificationResponse,
       Buffer.concat([frame.subarray(5, channelEnd + 1), Buffer.from(`${masked}\0`, 'utf8')]),
     );
   }
 
   return (type, frame, copy) => {
     switch (type) {
-      case 0x48: // CopyOutResponse
+      case BackendCode.CopyOutResponse:
         if (masker.hasColumnRules) copyLines = copyLineMasker(masker, copy, frame);
         return frame;
-      case 0x54:
+      case BackendCode.RowDescription:
         return rowDescription(frame);
-      case 0x44:
+      case BackendCode.DataRow:
         return dataRow(frame);
-      case 0x64:
+      case BackendCode.CopyData:
         return copyData(frame);
-      case 0x41:
+      case BackendCode.NotificationResponse:
         return notification(frame);
-      case 0x43: // CommandComplete
-      case 0x49: // EmptyQueryResponse
+      case BackendCode.CommandComplete:
+      case BackendCode.EmptyQueryResponse:
         columns = undefined;
         suspended = undefined;
         copyLines = undefined;
         return frame;
-      case 0x74: // ParameterDescription
+      case BackendCode.ParameterDescription:
         describingStatement = true;
         return frame;
-      case 0x6e: // NoData
+      case BackendCode.NoData:
         // A portal without rows: no earlier description may be taken for what follows.
         if (!describingStatement) {
           columns = undefined;
@@ -220,12 +221,12 @@ export function maskingTransform(
         }
         describingStatement = false;
         return frame;
-      case 0x73: // PortalSuspended (a resumed portal is suspended again with no description)
+      case BackendCode.PortalSuspended: // a resumed portal is suspended again with no description
         suspended = columns ?? suspended;
         columns = undefined;
         return frame;
       default:
-        if (type === 0x45) {
+        if (type === BackendCode.ErrorResponse) {
           columns = undefined;
           describingStatement = false;
           copyLines = undefined;
@@ -236,7 +237,12 @@ export function maskingTransform(
 }
 
 /** Message (M), hint (H), where (W), internal query (q) and routine context carry free text. */
-const MASKED_FIELDS = new Set([0x4d, 0x48, 0x57, 0x71]);
+const MASKED_FIELDS = new Set<number>([
+  ErrorField.Message,
+  ErrorField.Hint,
+  ErrorField.Where,
+  ErrorField.InternalQuery,
+]);
 const ZERO = Buffer.from([0]);
 
 function framed(type: number, body: Buffer): Buffer {
@@ -262,5 +268,5 @@ function encodeDataRow(cells: ReadonlyArray<Buffer | null>): Buffer {
     value.copy(body, at + 4);
     at += 4 + value.length;
   }
-  return framed(0x44, body);
+  return framed(BackendCode.DataRow, body);
 }

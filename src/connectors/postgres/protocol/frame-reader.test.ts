@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { FrameError, FrameReader } from './frame-reader.js';
+import { FrontendCode } from './message-codes.js';
 import { message } from './writer.js';
 
 const frames = [
-  message('Q', [{ cstring: 'select 1' }]),
-  message('S', []),
-  message('d', [{ bytes: Buffer.alloc(70_000, 7) }]),
-  message('X', []),
+  message(FrontendCode.Query, [{ cstring: 'select 1' }]),
+  message(FrontendCode.Sync, []),
+  message(FrontendCode.CopyData, [{ bytes: Buffer.alloc(70_000, 7) }]),
+  message(FrontendCode.Terminate, []),
 ];
 const stream = Buffer.concat(frames);
 

@@ -18,6 +18,7 @@ import { errorMessage } from '../protocol/errors.js';
 import { readBind, readExecute, readParse, readQuery, readTargeted } from '../protocol/extended.js';
 import { type FrameView, snapshot } from '../protocol/frame-reader.js';
 import * as fe from '../protocol/frontend.js';
+import { BackendCode, FrontendCode } from '../protocol/message-codes.js';
 import { sqlCommand, unknownPortalCommand } from './command.js';
 import { NameWaits } from './name-waits.js';
 import type { NameTable } from './names.js';
@@ -61,10 +62,22 @@ function expectEmpty(r: FrameView, name: string): void {
 }
 
 /** Messages whose meaning depends on prepared statements by name: Query, Bind, Execute. */
-const RESOLVES_NAMES = new Set([0x51, 0x42, 0x45]);
+const RESOLVES_NAMES = new Set<number>([
+  FrontendCode.Query,
+  FrontendCode.Bind,
+  FrontendCode.Execute,
+]);
 
 /** Messages the target skips after an error until Sync; the gateway drops them likewise. */
-const SKIPPED_UNTIL_SYNC = new Set([0x50, 0x42, 0x44, 0x45, 0x43, 0x51, 0x46]);
+const SKIPPED_UNTIL_SYNC = new Set<number>([
+  FrontendCode.Parse,
+  FrontendCode.Bind,
+  FrontendCode.Describe,
+  FrontendCode.Execute,
+  FrontendCode.Close,
+  FrontendCode.Query,
+  FrontendCode.FunctionCall,
+]);
 
 export class ClientMessages {
   readonly #ctx: MessageContext;
@@ -122,37 +135,37 @@ export class ClientMessages {
       }
     }
     switch (type) {
-      case 0x51: // Q Query
+      case FrontendCode.Query:
         return this.#query(r);
-      case 0x50: // P Parse
+      case FrontendCode.Parse:
         return this.#parse(r);
-      case 0x42: // B Bind
+      case FrontendCode.Bind:
         return this.#bind(r);
-      case 0x45: // E Execute
+      case FrontendCode.Execute:
         return this.#execute(r);
-      case 0x44: // D Describe
+      case FrontendCode.Describe:
         return this.#describe(r);
-      case 0x43: // C Close
+      case FrontendCode.Close:
         return this.#close(r);
-      case 0x53: // S Sync
+      case FrontendCode.Sync:
         expectEmpty(r, 'Sync');
         this.#skipUntilSync = false;
         this.#forward(r, { kind: 'sync' });
         this.#segment++;
         return undefined;
-      case 0x48: // H Flush
+      case FrontendCode.Flush:
         expectEmpty(r, 'Flush');
         return this.#forward(r);
-      case 0x63: // c CopyDone
+      case FrontendCode.CopyDone:
         expectEmpty(r, 'CopyDone');
         return this.#forward(r);
-      case 0x64: // d CopyData
-      case 0x66: // f CopyFail
+      case FrontendCode.CopyData:
+      case FrontendCode.CopyFail:
         return this.#forward(r);
-      case 0x58: // X Terminate
+      case FrontendCode.Terminate:
         this.#ctx.terminate();
         return undefined;
-      case 0x46: // F FunctionCall: runs any function by OID, unseen by the classifier
+      case FrontendCode.FunctionCall: // runs any function by OID, unseen by the classifier
         this.#refuse(
           new GatehouseError('policy_denied', 'the function call protocol is not supported', {
             hint: 'call the function with SELECT instead',
@@ -381,7 +394,7 @@ export class ClientMessages {
         message: `gatehouse: held for review (ticket ${ticketId}); waiting for a decision`,
         hint: `review it at ${url}`,
       },
-      'N',
+      BackendCode.NoticeResponse,
     );
     this.#ctx.writeClient(notice);
   };

@@ -6,10 +6,11 @@
  */
 import type { SqlClassification } from '../classify/classifier.js';
 import type { OutputBatch } from '../protocol/batch.js';
+import { FrontendCode } from '../protocol/message-codes.js';
 import type { Lookup, NameTable } from './names.js';
 import type { Pending, Statement } from './pending.js';
 
-const FLUSH = Buffer.from([0x48, 0, 0, 0, 4]);
+const FLUSH = Buffer.from([FrontendCode.Flush, 0, 0, 0, 4]);
 
 export class NameWaits {
   readonly #statements: NameTable<Statement>;

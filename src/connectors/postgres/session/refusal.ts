@@ -8,6 +8,7 @@ import { readyForQuery } from '../protocol/backend.js';
 import type { OutputBatch } from '../protocol/batch.js';
 import { errorMessage, gatehouseErrorFields } from '../protocol/errors.js';
 import * as fe from '../protocol/frontend.js';
+import { TransactionStatus } from '../protocol/message-codes.js';
 import type { Pending } from './pending.js';
 import type { ResponseRelay } from './relay.js';
 
@@ -37,7 +38,7 @@ export function refuse(ctx: RefusalContext, err: unknown, simple: boolean): Pend
     ctx.toTarget.add(fe.executeMissingPortal());
     return { kind: 'execute', refusal };
   }
-  if (ctx.relay.outstanding === 0 && ctx.relay.txStatus === 0x49) {
+  if (ctx.relay.outstanding === 0 && ctx.relay.txStatus === TransactionStatus.Idle) {
     ctx.writeClient(Buffer.concat([refusal, readyForQuery('I')]));
     return undefined;
   }

@@ -10,6 +10,7 @@ import { PostgresResultCapture } from '../masking/result-capture.js';
 import type { OutputBatch } from '../protocol/batch.js';
 import { readErrorSummary, withRoutine } from '../protocol/errors.js';
 import type { FrameReader } from '../protocol/frame-reader.js';
+import { BackendCode, TransactionStatus } from '../protocol/message-codes.js';
 import type { NameTable } from './names.js';
 import { type Pending, type Portal, rowsOfTag, type Statement } from './pending.js';
 
@@ -42,7 +43,7 @@ const SKIPPED = { message: 'not executed: an earlier message of the pipeline fai
 export class ResponseRelay {
   readonly queue: Pending[] = [];
   /** Transaction status from the target's last ReadyForQuery. */
-  txStatus = 0x49; // 'I'
+  txStatus: number = TransactionStatus.Idle;
   /** The target sent a FATAL/PANIC error: it is about to close. */
   sawFatal = false;
   readonly #reader: FrameReader;
@@ -87,24 +88,24 @@ export class ResponseRelay {
       if (transform && head?.undescribed) this.#undescribed(transform, results);
       if (results) results.before(r.type, this.#peek());
       switch (r.type) {
-        case 0x44: // D DataRow
-        case 0x64: // d CopyData
+        case BackendCode.DataRow:
+        case BackendCode.CopyData:
           break;
-        case 0x54: // T RowDescription
-        case 0x6e: // n NoData
+        case BackendCode.RowDescription:
+        case BackendCode.NoData:
           if (this.#peek()?.kind === 'describe') hidden = this.#shift().injected === true;
           break;
-        case 0x43: // C CommandComplete
+        case BackendCode.CommandComplete:
           this.#commandDone(r.buf.toString('utf8', r.bodyStart, r.end - 1));
           break;
-        case 0x49: // I EmptyQueryResponse
+        case BackendCode.EmptyQueryResponse:
           this.#commandDone('');
           break;
-        case 0x73: // s PortalSuspended
+        case BackendCode.PortalSuspended:
           this.#expectHead('execute');
           this.#finish(this.#shift(), true, false);
           break;
-        case 0x45: // E ErrorResponse
+        case BackendCode.ErrorResponse:
           if (this.#peek()?.injected) {
             // The gateway's Describe failed (the portal is gone, or the transaction aborted):
             // the target skips the Execute behind it, which would have failed alike. The client
@@ -115,30 +116,34 @@ export class ResponseRelay {
           }
           replacement = this.#error(r.body());
           break;
-        case 0x5a: // Z ReadyForQuery
+        case BackendCode.ReadyForQuery:
           this.#ready(r.buf[r.bodyStart]!);
           break;
-        case 0x31: // 1 ParseComplete
+        case BackendCode.ParseComplete:
           this.#expectHead('parse');
           this.#finish(this.#shift(), true, false);
           break;
-        case 0x32: // 2 BindComplete
+        case BackendCode.BindComplete:
           this.#expectHead('bind');
           this.#finish(this.#shift(), true, false);
           break;
-        case 0x33: // 3 CloseComplete
+        case BackendCode.CloseComplete:
           this.#expectHead('close');
           this.#finish(this.#shift(), true, false);
           break;
-        case 0x4b: // K BackendKeyData: only ever the gateway's own reaches a client
+        case BackendCode.BackendKeyData: // only ever the gateway's own reaches a client
           replacement = null;
           break;
       }
       if (transform && replacement === undefined && TRANSFORMED.has(r.type)) {
-        const copy = r.type === 0x48 ? this.#takeCopy() : undefined;
+        const copy = r.type === BackendCode.CopyOutResponse ? this.#takeCopy() : undefined;
         replacement = transform(r.type, frame ?? r.frame(), copy);
       } else if (replacement === undefined) replacement = frame;
-      if (results && (r.type === 0x44 || r.type === 0x54) && replacement !== null) {
+      if (
+        results &&
+        (r.type === BackendCode.DataRow || r.type === BackendCode.RowDescription) &&
+        replacement !== null
+      ) {
         // What the client was sent (or, hidden, would have been), i.e. after masking.
         if (replacement === undefined) results.frame(r.type, r.buf, r.start, r.end, this.#peek());
         else results.frame(r.type, replacement, 0, replacement.length, this.#peek());
@@ -156,17 +161,17 @@ export class ResponseRelay {
   #resolveAnswer(head: Pending): boolean {
     const r = this.#reader;
     switch (r.type) {
-      case 0x44: // D DataRow: nspname, relname, attname, generated
+      case BackendCode.DataRow: // nspname, relname, attname, generated
         this.#copyRows?.push(copyColumnRow(r.body()));
         return false;
-      case 0x45: {
+      case BackendCode.ErrorResponse: {
         this.#copyRows = undefined;
         const { severity } = readErrorSummary(r.body());
         if (severity !== 'FATAL' && severity !== 'PANIC') return false;
         this.sawFatal = true;
         return true;
       }
-      case 0x5a: {
+      case BackendCode.ReadyForQuery: {
         const rows = this.#copyRows;
         this.#copyRows = [];
         this.#shift();
@@ -190,7 +195,7 @@ export class ResponseRelay {
   /** The head Execute's rows have no description: no earlier one may be taken for them. */
   #undescribed(transform: ResponseTransform, results: PostgresResultCapture | undefined): void {
     this.#peek()!.undescribed = undefined;
-    transform(0x6e, NO_DATA);
+    transform(BackendCode.NoData, NO_DATA);
     results?.forget();
   }
 
@@ -262,7 +267,7 @@ export class ResponseRelay {
     this.#shift();
     this.txStatus = status;
     if (head.kind === 'query') this.#finish(head, head.error === undefined, false);
-    if (status === 0x49) this.#ctx.portals.clearCommitted();
+    if (status === TransactionStatus.Idle) this.#ctx.portals.clearCommitted();
   }
 
   /** Settles what an answered (or skipped) message changed, and reports finished commands. */
@@ -307,12 +312,30 @@ export class ResponseRelay {
   }
 }
 
-const NO_DATA = Buffer.from([0x6e, 0, 0, 0, 4]);
-const TRANSFORMED = new Set([
-  0x54, 0x44, 0x64, 0x45, 0x4e, 0x41, 0x43, 0x49, 0x73, 0x74, 0x6e, 0x48,
+const NO_DATA = Buffer.from([BackendCode.NoData, 0, 0, 0, 4]);
+const TRANSFORMED = new Set<number>([
+  BackendCode.RowDescription,
+  BackendCode.DataRow,
+  BackendCode.CopyData,
+  BackendCode.ErrorResponse,
+  BackendCode.NoticeResponse,
+  BackendCode.NotificationResponse,
+  BackendCode.CommandComplete,
+  BackendCode.EmptyQueryResponse,
+  BackendCode.PortalSuspended,
+  BackendCode.ParameterDescription,
+  BackendCode.NoData,
+  BackendCode.CopyOutResponse,
 ]);
 /** What answers the gateway's own query (kept from the client); notices etc. pass as usual. */
-const RESOLVE_ANSWER = new Set([0x54, 0x44, 0x43, 0x49, 0x45, 0x5a]);
+const RESOLVE_ANSWER = new Set<number>([
+  BackendCode.RowDescription,
+  BackendCode.DataRow,
+  BackendCode.CommandComplete,
+  BackendCode.EmptyQueryResponse,
+  BackendCode.ErrorResponse,
+  BackendCode.ReadyForQuery,
+]);
 
 /** A row of `copyColumnsQuery`'s answer (four text cells). */
 function copyColumnRow(body: Buffer): CopyColumnRow {

@@ -12,6 +12,7 @@ import { type GateSession, mayConnect } from '../../../core/gate.js';
 import { prepareSessionMasking, type SessionMasking } from '../masking/session-masking.js';
 import { authenticationOk, backendKeyData, readyForQuery } from '../protocol/backend.js';
 import { errorMessage, PgError } from '../protocol/errors.js';
+import { BackendCode } from '../protocol/message-codes.js';
 import { connectTarget, type TargetConnection } from '../target/target.js';
 import { splitStartupParams } from './startup-params.js';
 
@@ -81,7 +82,7 @@ export function greeting(admission: Admission, key: { pid: number; secret: numbe
           message: `gatehouse: startup parameters not forwarded to the target: ${admission.dropped.join(', ')}`,
           hint: 'use SET statements instead',
         },
-        'N',
+        BackendCode.NoticeResponse,
       ),
     );
   }

@@ -13,6 +13,7 @@ import {
   SSL_REFUSE,
 } from '../protocol/backend.js';
 import { FrameReader } from '../protocol/frame-reader.js';
+import { FrontendCode } from '../protocol/message-codes.js';
 import { SocketFrames } from '../protocol/socket-frames.js';
 import { MAX_STARTUP_PACKET, PROTOCOL_3_0, parseStartupPacket } from '../protocol/startup.js';
 import { BodyReader } from '../protocol/writer.js';
@@ -132,7 +133,7 @@ async function login(
   reader.typed = true;
   reader.maxLength = MAX_PASSWORD_MESSAGE;
   await frames.next(options.deadline);
-  if (reader.type !== 0x70) {
+  if (reader.type !== FrontendCode.PasswordMessage) {
     throw new GatehouseError('protocol_violation', 'expected a password message');
   }
   const body = new BodyReader(reader.body());

@@ -11,6 +11,7 @@ import { GatehouseError } from '../../../core/errors.js';
 import { readErrorSummary } from '../protocol/errors.js';
 import { FrameReader } from '../protocol/frame-reader.js';
 import * as fe from '../protocol/frontend.js';
+import { BackendCode, SSL_ACCEPTED } from '../protocol/message-codes.js';
 import { SocketFrames } from '../protocol/socket-frames.js';
 import { BodyReader } from '../protocol/writer.js';
 import { md5Password, SCRAM_SHA_256, ScramClient } from './scram.js';
@@ -129,7 +130,7 @@ async function negotiateTls(
     socket.write(fe.sslRequest());
   });
   // More than the single answer byte would be bytes injected before the TLS handshake.
-  if (answer.length !== 1 || answer[0] !== 0x53) {
+  if (answer.length !== 1 || answer[0] !== SSL_ACCEPTED) {
     throw unavailable('the target does not accept TLS connections');
   }
   const name = servername ?? login.host;
@@ -169,23 +170,28 @@ async function startup(
   try {
     for (;;) {
       await frames.next(deadline);
-      const type = String.fromCharCode(reader.type);
+      const type = reader.type;
       const body = reader.body();
-      if (type === 'R') {
+      if (type === BackendCode.Authentication) {
         scram = await authenticate(socket, login, new BodyReader(body), scram);
-      } else if (type === 'S') {
+      } else if (type === BackendCode.ParameterStatus) {
         parameterStatus.push(Buffer.from(reader.frame()));
-      } else if (type === 'K') {
+      } else if (type === BackendCode.BackendKeyData) {
         const fields = new BodyReader(body);
         key = { pid: fields.int32(), secret: Buffer.from(fields.bytes(fields.remaining)) };
-      } else if (type === 'Z') {
+      } else if (type === BackendCode.ReadyForQuery) {
         if (!key) throw unavailable('the target sent no BackendKeyData');
         return { socket, reader, parameterStatus, tls, ...key };
-      } else if (type === 'E') {
+      } else if (type === BackendCode.ErrorResponse) {
         const { code, message } = readErrorSummary(body);
         throw unavailable('the target refused the gateway login', `${code}: ${message}`);
-      } else if (type !== 'N' && type !== 'v') {
-        throw unavailable(`unexpected message "${type}" from the target during login`);
+      } else if (
+        type !== BackendCode.NoticeResponse &&
+        type !== BackendCode.NegotiateProtocolVersion
+      ) {
+        throw unavailable(
+          `unexpected message "${String.fromCharCode(type)}" from the target during login`,
+        );
       }
     }
   } finally {
