@@ -6,25 +6,22 @@
 import type { Logger } from 'pino';
 import type { Command } from '../../../core/command.js';
 import { GatehouseError } from '../../../core/errors.js';
-import type { CheckHooks, GateSession, Permit } from '../../../core/gate.js';
-import type {
-  PreparedStatements,
-  SqlClassification,
-  SqlClassifier,
-} from '../classify/classifier.js';
-import { type CopyOut, copyColumnsQuery, copyOutStatement } from '../classify/copy-statement.js';
+import type { GateSession, Permit } from '../../../core/gate.js';
+import type { PreparedStatements, SqlClassifier } from '../classify/classifier.js';
+import { resolveCopy } from '../masking/copy-resolve.js';
+import { DescribeInjection } from '../masking/describe-inject.js';
 import type { OutputBatch } from '../protocol/batch.js';
-import { errorMessage } from '../protocol/errors.js';
 import { readBind, readExecute, readParse, readQuery, readTargeted } from '../protocol/extended.js';
 import { type FrameView, snapshot } from '../protocol/frame-reader.js';
 import * as fe from '../protocol/frontend.js';
-import { BackendCode, FrontendCode } from '../protocol/message-codes.js';
+import { FrontendCode } from '../protocol/message-codes.js';
 import { sqlCommand, unknownPortalCommand } from './command.js';
 import { NameWaits } from './name-waits.js';
 import type { NameTable } from './names.js';
 import type { Pending, Portal, Statement } from './pending.js';
 import { refuse } from './refusal.js';
 import type { ResponseRelay } from './relay.js';
+import { ReviewWait } from './review-wait.js';
 
 /** What the message handler needs from its session. */
 export interface MessageContext {
@@ -87,40 +84,26 @@ export class ClientMessages {
   #skipUntilSync = false;
   /** The target batch holds a Query or Execute, so it must go out before waiting on the gate. */
   #batchHasCommand = false;
-  /** Ends a wait for review when the client cancels it or goes away; replaced after a cancel. */
-  #stopWaiting = new AbortController();
   readonly #waits: NameWaits;
-  /** The session is over: decisions arriving now are not acted on. */
-  #closed = false;
-  /** A command is held for review right now (a CancelRequest then ends the wait). */
-  #held = false;
-  #hooks: CheckHooks;
-  /**
-   * The portal (binding) whose description the masking transform will hold when the response
-   * to the next Execute arrives: the last one described or executed, in the order sent; a name
-   * for a portal the gateway does not know (a cursor).
-   */
-  #described: Portal | string | undefined;
+  readonly #review: ReviewWait;
+  /** Only with column rules (`describePortals`): the gateway's own Describes before Executes. */
+  readonly #describes: DescribeInjection | undefined;
 
   constructor(ctx: MessageContext) {
     this.#ctx = ctx;
     this.#waits = new NameWaits(ctx.statements, ctx.toTarget, () => ctx.flushTarget());
-    this.#hooks = { signal: this.#stopWaiting.signal, onPending: this.#onPending };
+    this.#review = new ReviewWait(ctx.gate, ctx.writeClient);
+    this.#describes = ctx.describePortals ? new DescribeInjection(ctx) : undefined;
   }
 
   /** Ends the wait of a command held for review (CancelRequest); false when none is held. */
   cancelWait(): boolean {
-    if (!this.#held) return false;
-    this.#stopWaiting.abort();
-    this.#stopWaiting = new AbortController();
-    this.#hooks = { signal: this.#stopWaiting.signal, onPending: this.#onPending };
-    return true;
+    return this.#review.cancel();
   }
 
   /** The session is ending: a held command stops waiting (its ticket stays open). */
   close(): void {
-    this.#closed = true;
-    this.#stopWaiting.abort();
+    this.#review.close();
   }
 
   /** Handles the reader's current frame; returns a promise only when it must wait. */
@@ -194,7 +177,7 @@ export class ClientMessages {
 
   #query(r: FrameView): Promise<void> {
     // Its results end whatever description the transform held.
-    this.#described = undefined;
+    this.#describes?.reset();
     const { buf, start, end } = r;
     const sql = readQuery(r.body());
     const ctx = this.#ctx;
@@ -208,7 +191,7 @@ export class ClientMessages {
       if (!permit) return;
       const modified = permit.text !== sql;
       const runs = modified ? ctx.classifier.classify(permit.text, ctx.prepared) : classification;
-      const copy = ctx.describePortals ? this.#resolveCopy(permit.text, runs) : undefined;
+      const copy = ctx.describePortals ? resolveCopy(ctx, permit.text, runs) : undefined;
       if (modified) ctx.toTarget.add(fe.query(permit.text));
       else ctx.toTarget.addRange(buf, start, end);
       this.#batchHasCommand = true;
@@ -218,22 +201,6 @@ export class ClientMessages {
       this.#waits.watch(pending);
       ctx.relay.expect(pending);
     });
-  }
-
-  /**
-   * Column rules apply and the text starts with a COPY of a table to STDOUT: the gateway asks
-   * the target, in this session and just before it, which columns that COPY sends (the answer
-   * goes to the masking transform, never to the client). Only the first statement: a later one
-   * may follow a `SET search_path` or `CREATE TEMP TABLE` of the same text.
-   */
-  #resolveCopy(sql: string, classification: SqlClassification): CopyOut | undefined {
-    if (!classification.classes.includes('copy_to')) return undefined;
-    const statement = copyOutStatement(sql);
-    if (!statement) return undefined;
-    const copy: CopyOut = { statement };
-    this.#ctx.toTarget.add(fe.query(copyColumnsQuery(statement.relation)));
-    this.#ctx.relay.expect({ kind: 'resolve', resolves: copy });
-    return copy;
   }
 
   /** A simple Query also destroys the unnamed statement and portal. */
@@ -253,11 +220,10 @@ export class ClientMessages {
 
   #describe(r: FrameView): undefined {
     const { kind, name } = readTargeted(r.body());
-    if (this.#ctx.describePortals) {
-      // A statement's description describes no rows; an unsettled portal is described again.
-      this.#described =
-        kind === 'P' ? (this.#ctx.portals.peek(name, this.#segment) ?? name) : undefined;
-    }
+    // A statement's description describes no rows; an unsettled portal is described again.
+    this.#describes?.clientDescribed(
+      kind === 'P' ? (this.#ctx.portals.peek(name, this.#segment) ?? name) : undefined,
+    );
     return this.#forward(r, { kind: 'describe' });
   }
 
@@ -325,7 +291,8 @@ export class ClientMessages {
         this.#refuse(error, false);
         return;
       }
-      const undescribed = ctx.describePortals && !this.#describeFirst(portal, found);
+      const undescribed =
+        this.#describes !== undefined && !this.#describes.beforeExecute(portal, found);
       ctx.toTarget.addRange(buf, start, end);
       this.#batchHasCommand = true;
       const pending: Pending = { kind: 'execute', permit, classification, sql: statement?.sql };
@@ -333,24 +300,6 @@ export class ClientMessages {
       this.#waits.watch(pending);
       ctx.relay.expect(pending);
     });
-  }
-
-  /**
-   * Sends the target a Describe of the portal about to be executed unless the transform will
-   * hold its description already (the client described it, or it is being resumed after a
-   * row limit). The answer is the gateway's (the relay keeps it from the client). A portal the
-   * gateway never saw bound (a cursor) is not described: if it does not exist, the client must
-   * get the Execute's own error. False when the rows will have no description.
-   */
-  #describeFirst(name: string, portal: Portal | undefined): boolean {
-    const described = this.#described;
-    this.#described = portal ?? name;
-    if (!portal) return described === name;
-    if (described !== portal) {
-      this.#ctx.toTarget.add(fe.describePortal(name));
-      this.#ctx.relay.expect({ kind: 'describe', injected: true });
-    }
-    return true;
   }
 
   #close(r: FrameView): undefined {
@@ -368,40 +317,12 @@ export class ClientMessages {
   #check(command: Command, simple: boolean): Promise<Permit | undefined> {
     // Commands already batched must not wait for this one's decision (which may take a review).
     if (this.#batchHasCommand) this.#ctx.flushTarget();
-    return this.#ctx.gate.check(command, this.#hooks).then(
-      (permit) => {
-        this.#held = false;
-        if (!this.#closed) return permit;
-        // The session ended while the gate decided: the command never reaches the target.
-        this.#ctx.gate.complete(permit, { error: { message: 'not executed: the session ended' } });
-        return undefined;
-      },
-      (err: unknown) => {
-        this.#held = false;
-        if (!this.#closed) this.#refuse(err, simple);
-        return undefined;
-      },
-    );
+    return this.#review.check(command, (err) => this.#refuse(err, simple));
   }
-
-  /** Tells the client its command is held (a NoticeResponse may come at any time). */
-  readonly #onPending = (ticketId: string, url: string): void => {
-    this.#held = true;
-    const notice = errorMessage(
-      {
-        severity: 'NOTICE',
-        code: '00000',
-        message: `gatehouse: held for review (ticket ${ticketId}); waiting for a decision`,
-        hint: `review it at ${url}`,
-      },
-      BackendCode.NoticeResponse,
-    );
-    this.#ctx.writeClient(notice);
-  };
 
   /** Answers a refusal where the target's answer would have been (see refuse()). */
   #refuse(err: unknown, simple: boolean): void {
-    this.#described = undefined;
+    this.#describes?.reset();
     const pending = refuse(this.#ctx, err, simple);
     if (!pending) return;
     if (simple) this.#dropUnnamed(pending);

@@ -5,7 +5,8 @@
  */
 import type { GateSession } from '../../../core/gate.js';
 import type { PreparedStatements, SqlClassification } from '../classify/classifier.js';
-import { type CopyColumnRow, type CopyOut, copyColumns } from '../classify/copy-statement.js';
+import type { CopyOut } from '../classify/copy-statement.js';
+import { CopyColumnsAnswer, RESOLVE_ANSWER } from '../masking/copy-resolve.js';
 import { PostgresResultCapture } from '../masking/result-capture.js';
 import type { OutputBatch } from '../protocol/batch.js';
 import { readErrorSummary, withRoutine } from '../protocol/errors.js';
@@ -51,8 +52,8 @@ export class ResponseRelay {
   /** Undefined when results are not captured (`audit.capture` off): no per-row work at all. */
   readonly #results: PostgresResultCapture | undefined;
   #head = 0;
-  /** The answer to the head `resolve` so far; undefined once it failed. */
-  #copyRows: CopyColumnRow[] | undefined = [];
+  /** The answer to the gateway's own queries for COPY columns (the head `resolve`). */
+  readonly #copyAnswer = new CopyColumnsAnswer();
 
   constructor(reader: FrameReader, ctx: RelayContext) {
     this.#reader = reader;
@@ -82,7 +83,12 @@ export class ResponseRelay {
       let frame: Buffer | undefined;
       const head = this.#peek();
       if (head?.kind === 'resolve' && RESOLVE_ANSWER.has(r.type)) {
-        if (this.#resolveAnswer(head)) out.addRange(r.buf, r.start, r.end);
+        const step = this.#copyAnswer.read(r, head);
+        if (step === 'shift') this.#shift();
+        else if (step === 'fatal') {
+          this.sawFatal = true;
+          out.addRange(r.buf, r.start, r.end);
+        }
         continue;
       }
       if (transform && head?.undescribed) this.#undescribed(transform, results);
@@ -151,36 +157,6 @@ export class ResponseRelay {
       if (hidden) continue;
       if (replacement === undefined) out.addRange(r.buf, r.start, r.end);
       else if (replacement !== null) out.add(replacement);
-    }
-  }
-
-  /**
-   * Reads the answer to the gateway's query for a COPY's columns; true for a frame the client
-   * must still see (a FATAL error: the target is closing).
-   */
-  #resolveAnswer(head: Pending): boolean {
-    const r = this.#reader;
-    switch (r.type) {
-      case BackendCode.DataRow: // nspname, relname, attname, generated
-        this.#copyRows?.push(copyColumnRow(r.body()));
-        return false;
-      case BackendCode.ErrorResponse: {
-        this.#copyRows = undefined;
-        const { severity } = readErrorSummary(r.body());
-        if (severity !== 'FATAL' && severity !== 'PANIC') return false;
-        this.sawFatal = true;
-        return true;
-      }
-      case BackendCode.ReadyForQuery: {
-        const rows = this.#copyRows;
-        this.#copyRows = [];
-        this.#shift();
-        if (rows && head.resolves)
-          head.resolves.columns = copyColumns(head.resolves.statement, rows);
-        return false;
-      }
-      default: // RowDescription, CommandComplete
-        return false;
     }
   }
 
@@ -327,29 +303,6 @@ const TRANSFORMED = new Set<number>([
   BackendCode.NoData,
   BackendCode.CopyOutResponse,
 ]);
-/** What answers the gateway's own query (kept from the client); notices etc. pass as usual. */
-const RESOLVE_ANSWER = new Set<number>([
-  BackendCode.RowDescription,
-  BackendCode.DataRow,
-  BackendCode.CommandComplete,
-  BackendCode.EmptyQueryResponse,
-  BackendCode.ErrorResponse,
-  BackendCode.ReadyForQuery,
-]);
-
-/** A row of `copyColumnsQuery`'s answer (four text cells). */
-function copyColumnRow(body: Buffer): CopyColumnRow {
-  const cells: string[] = [];
-  let at = 2;
-  for (let i = 0; i < 4; i++) {
-    const length = body.readInt32BE(at);
-    at += 4;
-    cells.push(length < 0 ? '' : body.toString('utf8', at, at + length));
-    at += Math.max(length, 0);
-  }
-  return { schema: cells[0]!, table: cells[1]!, column: cells[2]!, generated: cells[3] === 't' };
-}
-
 /**
  * What SQL `EXECUTE name` of a Parse'd statement does. A Parse'd text that itself executes a
  * prepared statement is resolved when it runs, which a classification made now cannot follow:
