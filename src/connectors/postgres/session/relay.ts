@@ -3,8 +3,6 @@
  * views of the received chunk; only the messages that matter for bookkeeping are decoded.
  * https://www.postgresql.org/docs/current/protocol-flow.html
  */
-import type { GateSession } from '../../../core/gate.js';
-import type { PreparedStatements, SqlClassification } from '../classify/classifier.js';
 import type { CopyOut } from '../classify/copy-statement.js';
 import { CopyColumnsAnswer, RESOLVE_ANSWER } from '../masking/copy-resolve.js';
 import { PostgresResultCapture } from '../masking/result-capture.js';
@@ -12,8 +10,8 @@ import type { OutputBatch } from '../protocol/batch.js';
 import { readErrorSummary, withRoutine } from '../protocol/errors.js';
 import type { FrameReader } from '../protocol/frame-reader.js';
 import { BackendCode, TransactionStatus } from '../protocol/message-codes.js';
-import type { NameTable } from './names.js';
-import { type Pending, type Portal, rowsOfTag, type Statement } from './pending.js';
+import { type Pending, rowsOfTag } from './pending.js';
+import { type SettleContext, settle } from './settle.js';
 
 /**
  * Rewrites a response message before the client sees it (masking hangs here). Called only for
@@ -27,11 +25,7 @@ import { type Pending, type Portal, rowsOfTag, type Statement } from './pending.
  */
 export type ResponseTransform = (type: number, frame: Buffer, copy?: CopyOut) => Buffer | null;
 
-export interface RelayContext {
-  gate: GateSession;
-  statements: NameTable<Statement>;
-  portals: NameTable<Portal>;
-  prepared: PreparedStatements;
+export interface RelayContext extends SettleContext {
   transform?: ResponseTransform;
 }
 
@@ -109,7 +103,7 @@ export class ResponseRelay {
           break;
         case BackendCode.PortalSuspended:
           this.#expectHead('execute');
-          this.#finish(this.#shift(), true, false);
+          settle(this.#ctx, this.#shift(), true, false);
           break;
         case BackendCode.ErrorResponse:
           if (this.#peek()?.injected) {
@@ -127,15 +121,15 @@ export class ResponseRelay {
           break;
         case BackendCode.ParseComplete:
           this.#expectHead('parse');
-          this.#finish(this.#shift(), true, false);
+          settle(this.#ctx, this.#shift(), true, false);
           break;
         case BackendCode.BindComplete:
           this.#expectHead('bind');
-          this.#finish(this.#shift(), true, false);
+          settle(this.#ctx, this.#shift(), true, false);
           break;
         case BackendCode.CloseComplete:
           this.#expectHead('close');
-          this.#finish(this.#shift(), true, false);
+          settle(this.#ctx, this.#shift(), true, false);
           break;
         case BackendCode.BackendKeyData: // only ever the gateway's own reaches a client
           replacement = null;
@@ -203,7 +197,7 @@ export class ResponseRelay {
     if (head?.kind === 'execute') {
       head.tag = tag;
       head.rows = rowsOfTag(tag);
-      this.#finish(this.#shift(), true, false);
+      settle(this.#ctx, this.#shift(), true, false);
     } else if (head?.kind === 'query') {
       head.tag = tag;
       const rows = rowsOfTag(tag);
@@ -226,11 +220,11 @@ export class ResponseRelay {
     // by ReadyForQuery; so is a simple Query.
     if (head.kind === 'query' || head.kind === 'sync') return replacement;
     // Extended protocol: the target now skips everything up to the next Sync.
-    this.#finish(this.#shift(), false, false);
+    settle(this.#ctx, this.#shift(), false, false);
     while (this.#head < this.queue.length && this.#peek()!.kind !== 'sync') {
       const skipped = this.#shift();
       skipped.error ??= SKIPPED;
-      this.#finish(skipped, false, true);
+      settle(this.#ctx, skipped, false, true);
     }
     return replacement;
   }
@@ -242,49 +236,8 @@ export class ResponseRelay {
     }
     this.#shift();
     this.txStatus = status;
-    if (head.kind === 'query') this.#finish(head, head.error === undefined, false);
+    if (head.kind === 'query') settle(this.#ctx, head, head.error === undefined, false);
     if (status === TransactionStatus.Idle) this.#ctx.portals.clearCommitted();
-  }
-
-  /** Settles what an answered (or skipped) message changed, and reports finished commands. */
-  #finish(item: Pending, ok: boolean, skipped: boolean): void {
-    const { statements, portals, prepared, gate } = this.#ctx;
-    const applied = ok || (item.kind === 'query' && !skipped);
-    if (item.statementOp) {
-      statements.settle(item.statementOp, applied);
-      const { name, value } = item.statementOp;
-      if (applied && item.kind === 'parse' && value) prepared.define(name, forSqlExecute(value));
-      if (applied && item.kind === 'close') prepared.delete(name);
-    }
-    if (item.portalOp) portals.settle(item.portalOp, applied);
-    if (item.permit) {
-      const result = item.capture?.result();
-      gate.complete(item.permit, {
-        tag: item.tag,
-        rows: item.rows,
-        error: item.error,
-        ...(result && { result }),
-      });
-    }
-    if (item.classification && !skipped && item.permit) this.#applyPrepared(item, ok);
-    item.answered?.();
-  }
-
-  #applyPrepared(item: Pending, ok: boolean): void {
-    const { statements, prepared } = this.#ctx;
-    const classification = item.classification!;
-    if (!classification.prepare && !classification.deallocate) return;
-    prepared.apply(classification, ok);
-    if (ok && classification.deallocate === 'all') statements.clearCommitted();
-    else if (ok)
-      for (const name of classification.deallocate ?? []) statements.commit(name, undefined);
-    for (const { name } of classification.prepare ?? []) {
-      const now = prepared.get(name);
-      statements.commit(
-        name,
-        now && { sql: item.sql ?? '', classification: now, sqlPrepared: true },
-      );
-    }
   }
 }
 
@@ -303,19 +256,3 @@ const TRANSFORMED = new Set<number>([
   BackendCode.NoData,
   BackendCode.CopyOutResponse,
 ]);
-/**
- * What SQL `EXECUTE name` of a Parse'd statement does. A Parse'd text that itself executes a
- * prepared statement is resolved when it runs, which a classification made now cannot follow:
- * it is unclassifiable for SQL EXECUTE (a protocol Execute classifies it afresh each time).
- */
-function forSqlExecute(statement: Statement): SqlClassification {
-  const classification = statement.classification;
-  if (!classification.classes.includes('execute') || classification.unclassifiable) {
-    return classification;
-  }
-  return {
-    ...classification,
-    classes: [...classification.classes, 'unclassifiable'],
-    unclassifiable: true,
-  };
-}
