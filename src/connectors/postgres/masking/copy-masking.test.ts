@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { compileMasking } from '../../../masking/index.js';
 import type { CopyOut } from '../classify/copy-statement.js';
 import { copyOutStatement } from '../classify/copy-statement.js';
+import { BackendCode } from '../protocol/message-codes.js';
 import { maskingTransform } from './transform.js';
 
 beforeAll(async () => {
@@ -15,10 +16,10 @@ const masker = compileMasking([
   { detectors: ['email'], strategy: 'redact' },
 ] as never).forIdentity([]).plan;
 
-function framed(type: string, body: Buffer | string): Buffer {
+function framed(type: number, body: Buffer | string): Buffer {
   const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   const head = Buffer.alloc(5);
-  head[0] = type.charCodeAt(0);
+  head[0] = type;
   head.writeInt32BE(bytes.length + 4, 1);
   return Buffer.concat([head, bytes]);
 }
@@ -29,7 +30,7 @@ function copyOutResponse(columns: number, format = 0): Buffer {
   body[0] = format;
   body.writeInt16BE(columns, 1);
   for (let i = 0; i < columns; i++) body.writeInt16BE(format, 3 + 2 * i);
-  return framed('H', body);
+  return framed(BackendCode.CopyOutResponse, body);
 }
 
 function resolved(sql: string, columns: string[]): CopyOut {
@@ -42,9 +43,11 @@ function resolved(sql: string, columns: string[]): CopyOut {
 /** Sends a COPY's lines through a fresh transform; returns what the client gets. */
 function copyThrough(copy: CopyOut | undefined, lines: string[], columns: number, format = 0) {
   const t = maskingTransform(masker, () => undefined);
-  t(0x48, copyOutResponse(columns, format), copy);
-  const out = lines.map((line) => t(0x64, framed('d', line))!.toString('utf8', 5));
-  t(0x43, framed('C', 'COPY 1\0'));
+  t(BackendCode.CopyOutResponse, copyOutResponse(columns, format), copy);
+  const out = lines.map((line) =>
+    t(BackendCode.CopyData, framed(BackendCode.CopyData, line))!.toString('utf8', 5),
+  );
+  t(BackendCode.CommandComplete, framed(BackendCode.CommandComplete, 'COPY 1\0'));
   return out;
 }
 
@@ -72,9 +75,13 @@ describe('COPY masking per column', () => {
 
   it('passes an unchanged line as the same frame', () => {
     const t = maskingTransform(masker, () => undefined);
-    t(0x48, copyOutResponse(1), resolved('COPY users (id) TO STDOUT', ['id']));
-    const frame = framed('d', '7\n');
-    expect(t(0x64, frame)).toBe(frame);
+    t(
+      BackendCode.CopyOutResponse,
+      copyOutResponse(1),
+      resolved('COPY users (id) TO STDOUT', ['id']),
+    );
+    const frame = framed(BackendCode.CopyData, '7\n');
+    expect(t(BackendCode.CopyData, frame)).toBe(frame);
   });
 
   it('redacts whole without resolved columns, in binary, or when the count differs', () => {
@@ -93,9 +100,15 @@ describe('COPY masking per column', () => {
 
   it('forgets the columns once the COPY ended', () => {
     const t = maskingTransform(masker, () => undefined);
-    t(0x48, copyOutResponse(2), resolved('COPY users (id, email) TO STDOUT', ['id', 'email']));
-    t(0x43, framed('C', 'COPY 0\0'));
-    t(0x48, copyOutResponse(2));
-    expect(t(0x64, framed('d', '1\tx\n'))!.toString('utf8', 5)).toBe('[redacted]\t[redacted]\n');
+    t(
+      BackendCode.CopyOutResponse,
+      copyOutResponse(2),
+      resolved('COPY users (id, email) TO STDOUT', ['id', 'email']),
+    );
+    t(BackendCode.CommandComplete, framed(BackendCode.CommandComplete, 'COPY 0\0'));
+    t(BackendCode.CopyOutResponse, copyOutResponse(2));
+    expect(
+      t(BackendCode.CopyData, framed(BackendCode.CopyData, '1\tx\n'))!.toString('utf8', 5),
+    ).toBe('[redacted]\t[redacted]\n');
   });
 });

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { compileMasking } from '../../../masking/index.js';
+import { BackendCode } from '../protocol/message-codes.js';
 import { maskingTransform } from './transform.js';
 
-function framed(type: string, body: Buffer): Buffer {
+function framed(type: number, body: Buffer): Buffer {
   const head = Buffer.alloc(5);
-  head[0] = type.charCodeAt(0);
+  head[0] = type;
   head.writeInt32BE(body.length + 4, 1);
   return Buffer.concat([head, body]);
 }
@@ -29,7 +30,7 @@ function rowDescription(fields: Field[]): Buffer {
     meta.writeInt16BE(f.format ?? 0, 16);
     parts.push(Buffer.from(`${f.name}\0`), meta);
   }
-  return framed('T', Buffer.concat(parts));
+  return framed(BackendCode.RowDescription, Buffer.concat(parts));
 }
 
 function dataRow(cells: Array<Buffer | string | null>): Buffer {
@@ -45,7 +46,7 @@ function dataRow(cells: Array<Buffer | string | null>): Buffer {
     len.writeInt32BE(value.length);
     parts.push(len, value);
   }
-  return framed('D', Buffer.concat(parts));
+  return framed(BackendCode.DataRow, Buffer.concat(parts));
 }
 
 function cellsOf(frame: Buffer): Array<string | null> {
@@ -81,7 +82,7 @@ describe('maskingTransform', () => {
   it('declares masked columns text and masks their cells, detectors elsewhere', () => {
     const t = maskingTransform(masker, lookup);
     const desc = t(
-      0x54,
+      BackendCode.RowDescription,
       rowDescription([
         { name: 'id', tableOid: USERS, attnum: 1, typeOid: 23 },
         { name: 'x', tableOid: USERS, attnum: 2, typeOid: 1043 },
@@ -93,21 +94,27 @@ describe('maskingTransform', () => {
     const second = desc.indexOf('x\0') + 2;
     expect(desc.readUInt32BE(second + 6)).toBe(25);
     expect(desc.readInt16BE(second + 10)).toBe(-1);
-    const row = t(0x44, dataRow(['1', 'ann@example.com', '41', 'mail ann@example.com']))!;
+    const row = t(
+      BackendCode.DataRow,
+      dataRow(['1', 'ann@example.com', '41', 'mail ann@example.com']),
+    )!;
     expect(cellsOf(row)).toEqual(['1', '[redacted]', null, 'mail [redacted:email]']);
   });
 
   it('passes a clean row through as the same buffer', () => {
     const t = maskingTransform(masker, lookup);
-    t(0x54, rowDescription([{ name: 'id', tableOid: USERS, attnum: 1, typeOid: 23 }]));
+    t(
+      BackendCode.RowDescription,
+      rowDescription([{ name: 'id', tableOid: USERS, attnum: 1, typeOid: 23 }]),
+    );
     const row = dataRow(['1']);
-    expect(t(0x44, row)).toBe(row);
+    expect(t(BackendCode.DataRow, row)).toBe(row);
   });
 
   it('masks binary text cells, keeps jsonb version bytes, and replaces other binary cells', () => {
     const t = maskingTransform(masker, lookup);
     t(
-      0x54,
+      BackendCode.RowDescription,
       rowDescription([
         { name: 'email', tableOid: USERS, attnum: 2, typeOid: 25, format: 1 },
         { name: 'doc', tableOid: 0, attnum: 0, typeOid: 3802, format: 1 },
@@ -116,7 +123,7 @@ describe('maskingTransform', () => {
     );
     const jsonb = Buffer.concat([Buffer.from([1]), Buffer.from('{"e": "ann@example.com"}')]);
     const int = Buffer.from([0, 0, 0, 7]);
-    const row = t(0x44, dataRow([Buffer.from('ann@example.com'), jsonb, int]))!;
+    const row = t(BackendCode.DataRow, dataRow([Buffer.from('ann@example.com'), jsonb, int]))!;
     const cells = cellsOf(row);
     expect(cells[0]).toBe('[redacted]');
     expect(cells[1]).toBe('\u0001{"e": "[redacted:email]"}');
@@ -126,20 +133,25 @@ describe('maskingTransform', () => {
   it('fails closed on a table the catalog does not know and asks for a reload', () => {
     let asked = 0;
     const t = maskingTransform(masker, lookup, () => asked++);
-    t(0x54, rowDescription([{ name: 'id', tableOid: 99999, attnum: 1, typeOid: 23 }]));
-    expect(cellsOf(t(0x44, dataRow(['7']))!)).toEqual(['[redacted]']);
+    t(
+      BackendCode.RowDescription,
+      rowDescription([{ name: 'id', tableOid: 99999, attnum: 1, typeOid: 23 }]),
+    );
+    expect(cellsOf(t(BackendCode.DataRow, dataRow(['7']))!)).toEqual(['[redacted]']);
     expect(asked).toBe(1);
   });
 
   it('redacts every COPY field while column rules apply; detectors only otherwise', () => {
     const t = maskingTransform(masker, lookup);
-    const line = framed('d', Buffer.from('1\tann@example.com\t\\N\n'));
-    expect(t(0x64, line)!.toString('utf8', 5)).toBe('[redacted]\t[redacted]\t\\N\n');
+    const line = framed(BackendCode.CopyData, Buffer.from('1\tann@example.com\t\\N\n'));
+    expect(t(BackendCode.CopyData, line)!.toString('utf8', 5)).toBe(
+      '[redacted]\t[redacted]\t\\N\n',
+    );
     const detectorsOnly = compileMasking([
       { detectors: ['email'], strategy: 'redact' },
     ] as never).forIdentity([]).plan;
     const d = maskingTransform(detectorsOnly, lookup);
-    expect(d(0x64, line)!.toString('utf8', 5)).toBe('1\t[redacted:email]\t\\N\n');
+    expect(d(BackendCode.CopyData, line)!.toString('utf8', 5)).toBe('1\t[redacted:email]\t\\N\n');
   });
 
   it('masks error fields, the detail with the column rule of the named key', () => {
@@ -157,7 +169,7 @@ describe('maskingTransform', () => {
       ...fields.map(([code, value]) => Buffer.from(`${code}${value}\0`)),
       Buffer.from([0]),
     ]);
-    const frame = t(0x45, framed('E', body))!;
+    const frame = t(BackendCode.ErrorResponse, framed(BackendCode.ErrorResponse, body))!;
     expect(frame.readInt32BE(1)).toBe(frame.length - 1);
     const out = frame.toString('utf8');
     expect(out).toContain('DKey (email)=([redacted]) already exists.\0');
@@ -168,23 +180,26 @@ describe('maskingTransform', () => {
   it('fails closed on rows that no RowDescription of theirs describes', () => {
     const t = maskingTransform(masker, lookup);
     const idOnly = rowDescription([{ name: 'id', tableOid: USERS, attnum: 1, typeOid: 23 }]);
-    t(0x54, idOnly);
-    expect(cellsOf(t(0x44, dataRow(['1']))!)).toEqual(['1']);
+    t(BackendCode.RowDescription, idOnly);
+    expect(cellsOf(t(BackendCode.DataRow, dataRow(['1']))!)).toEqual(['1']);
     // A result ended; the next rows (Bind/Execute without Describe) have no description.
-    t(0x43, framed('C', Buffer.from('SELECT 1\0')));
-    expect(cellsOf(t(0x44, dataRow(['ann@example.com']))!)).toEqual(['[redacted]']);
+    t(BackendCode.CommandComplete, framed(BackendCode.CommandComplete, Buffer.from('SELECT 1\0')));
+    expect(cellsOf(t(BackendCode.DataRow, dataRow(['ann@example.com']))!)).toEqual(['[redacted]']);
     // A statement's description (after ParameterDescription) is not taken for later rows.
-    t(0x74, framed('t', Buffer.from([0, 0])));
-    t(0x54, idOnly);
-    expect(cellsOf(t(0x44, dataRow(['1']))!)).toEqual(['[redacted]']);
+    t(
+      BackendCode.ParameterDescription,
+      framed(BackendCode.ParameterDescription, Buffer.from([0, 0])),
+    );
+    t(BackendCode.RowDescription, idOnly);
+    expect(cellsOf(t(BackendCode.DataRow, dataRow(['1']))!)).toEqual(['[redacted]']);
     // A portal suspended by a row limit resumes with its description, however often.
-    t(0x54, idOnly);
-    t(0x73, framed('s', Buffer.alloc(0)));
-    expect(cellsOf(t(0x44, dataRow(['1']))!)).toEqual(['1']);
-    t(0x73, framed('s', Buffer.alloc(0)));
-    expect(cellsOf(t(0x44, dataRow(['2']))!)).toEqual(['2']);
+    t(BackendCode.RowDescription, idOnly);
+    t(BackendCode.PortalSuspended, framed(BackendCode.PortalSuspended, Buffer.alloc(0)));
+    expect(cellsOf(t(BackendCode.DataRow, dataRow(['1']))!)).toEqual(['1']);
+    t(BackendCode.PortalSuspended, framed(BackendCode.PortalSuspended, Buffer.alloc(0)));
+    expect(cellsOf(t(BackendCode.DataRow, dataRow(['2']))!)).toEqual(['2']);
     // A portal described as having no rows leaves no description behind.
-    t(0x6e, framed('n', Buffer.alloc(0)));
-    expect(cellsOf(t(0x44, dataRow(['3']))!)).toEqual(['[redacted]']);
+    t(BackendCode.NoData, framed(BackendCode.NoData, Buffer.alloc(0)));
+    expect(cellsOf(t(BackendCode.DataRow, dataRow(['3']))!)).toEqual(['[redacted]']);
   });
 });

@@ -36,20 +36,20 @@ describe('FrameReader', () => {
     reader.push(stream);
     expect(reader.next()).toBe(true);
     expect(reader.buf).toBe(stream);
-    expect(reader.type).toBe(0x51);
+    expect(reader.type).toBe(FrontendCode.Query);
     expect(reader.body().toString()).toBe('select 1\0');
   });
 
   it('rejects lengths below 4 and above the limit', () => {
-    const bad = Buffer.from([0x51, 0, 0, 0, 3]);
+    const bad = Buffer.from([FrontendCode.Query, 0, 0, 0, 3]);
     const reader = new FrameReader(100);
     reader.push(bad);
     expect(() => reader.next()).toThrow(FrameError);
     const big = new FrameReader(100);
-    big.push(Buffer.from([0x51, 0, 0, 0, 101]));
+    big.push(Buffer.from([FrontendCode.Query, 0, 0, 0, 101]));
     expect(() => big.next()).toThrow(/exceeds the limit of 100/);
     const negative = new FrameReader(100);
-    negative.push(Buffer.from([0x51, 0xff, 0xff, 0xff, 0xff]));
+    negative.push(Buffer.from([FrontendCode.Query, 0xff, 0xff, 0xff, 0xff]));
     expect(() => negative.next()).toThrow(FrameError);
   });
 
@@ -66,7 +66,7 @@ describe('FrameReader', () => {
     expect(reader.frame()).toEqual(startup);
     reader.typed = true;
     expect(reader.next()).toBe(true);
-    expect(reader.type).toBe(0x51);
+    expect(reader.type).toBe(FrontendCode.Query);
   });
 
   it('hands back unframed bytes with drain', () => {
