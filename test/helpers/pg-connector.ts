@@ -1,8 +1,8 @@
 /**
  * Test helpers other suites reuse: a PostgreSQL connector on an ephemeral port in front of a
  * real target, with a real Gate, an in-memory audit sink, a small stand-in policy and an
- * authenticator that verifies ES256 JWTs signed by a key generated for the test.
- * Not for production use.
+ * authenticator that verifies ES256 JWTs signed by a key generated for the test. The connector
+ * alone, without the composition root: for a whole gateway from YAML see `gateway.ts`.
  */
 import type { ClientConfig } from 'pg';
 import { pino } from 'pino';
