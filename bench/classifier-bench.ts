@@ -14,7 +14,7 @@ import {
   loadSqlClassifier,
   PreparedStatements,
   type SqlClassifier,
-} from '../src/connectors/postgres/postgres-classifier.js';
+} from '../src/connectors/postgres/classify/classifier.js';
 import { createPolicy } from '../src/policy/index.js';
 import { connectorWith, identity } from '../src/policy/testing.js';
 

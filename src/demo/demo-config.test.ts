@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   loadSqlClassifier,
   type SqlClassifier,
-} from '../connectors/postgres/postgres-classifier.js';
+} from '../connectors/postgres/classify/classifier.js';
 import type { Identity } from '../core/identity.js';
 import { compileMasking } from '../masking/index.js';
 import { createPolicy, policyIssues } from '../policy/index.js';

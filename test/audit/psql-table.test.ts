@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { formatPsqlTable } from '../../src/audit/psql-table.js';
-import { NUMERIC_TYPE_OIDS } from '../../src/connectors/postgres/postgres-result-capture.js';
+import { NUMERIC_TYPE_OIDS } from '../../src/connectors/postgres/masking/result-capture.js';
 import type { CapturedResult } from '../../src/core/command.js';
 import { runProcess } from '../helpers/process.js';
 import { libpqArgs, libpqEnv } from '../helpers/psql.js';

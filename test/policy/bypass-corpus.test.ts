@@ -4,7 +4,7 @@ import {
   PreparedStatements,
   type SqlClassification,
   type SqlClassifier,
-} from '../../src/connectors/postgres/postgres-classifier.js';
+} from '../../src/connectors/postgres/classify/classifier.js';
 import { createPolicy } from '../../src/policy/index.js';
 import { connectorWith, identity } from '../../src/policy/testing.js';
 import { createDatabase, type TestDatabase } from '../helpers/pg-db.js';

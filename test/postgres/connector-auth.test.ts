@@ -2,7 +2,7 @@
 import { networkInterfaces } from 'node:os';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../../src/connectors/postgres/testing.js';
+import { startTestGateway, type TestGateway } from '../helpers/pg-connector.js';
 import { runProcess } from '../helpers/process.js';
 import { psql } from '../helpers/psql.js';
 import {

@@ -4,7 +4,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../../src/connectors/postgres/testing.js';
+import { startTestGateway, type TestGateway } from '../helpers/pg-connector.js';
 import { frame, int16, query, startup, WireClient } from './wire.js';
 
 let gw: TestGateway;

@@ -5,7 +5,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ConnectorConfig } from '../../src/config/schema.js';
-import { startTestGateway, type TestGateway } from '../../src/connectors/postgres/testing.js';
+import { startTestGateway, type TestGateway } from '../helpers/pg-connector.js';
 import { createDatabase, type TestDatabase } from '../helpers/pg-db.js';
 import {
   bind,

@@ -1,14 +1,11 @@
 /** Session lifecycle: disconnects on either side, shutdown, and the response transform seam. */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BackendCode } from '../../src/connectors/postgres/protocol/message-codes.js';
 import { message } from '../../src/connectors/postgres/protocol/writer.js';
-import {
-  MemoryAuditSink,
-  startTestGateway,
-  type TestGateway,
-} from '../../src/connectors/postgres/testing.js';
 import type { CommandRecord } from '../../src/core/audit-sink.js';
 import { cancelWithPg } from '../helpers/pg-cancel.js';
+import { MemoryAuditSink, startTestGateway, type TestGateway } from '../helpers/pg-connector.js';
 import { localConfig, waitForActiveQuery } from '../helpers/pg-db.js';
 import { password, query, startup, WireClient } from './wire.js';
 
@@ -192,7 +189,11 @@ describe('driver features', () => {
 
 describe('response transform seam', () => {
   it('lets a per-session transform rewrite data rows before the client sees them', async () => {
-    const masked = message('D', [{ int16: 1 }, { int32: 6 }, { bytes: Buffer.from('MASKED') }]);
+    const masked = message(BackendCode.DataRow, [
+      { int16: 1 },
+      { int32: 6 },
+      { bytes: Buffer.from('MASKED') },
+    ]);
     await using own = await startTestGateway({
       connectorOptions: {
         responseTransform: () => (type, frame) => (type === 0x44 ? masked : frame),

@@ -1,6 +1,6 @@
 /** pgbench through the gateway: initialisation (COPY, DDL) and every query mode, without errors. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../../src/connectors/postgres/testing.js';
+import { startTestGateway, type TestGateway } from '../helpers/pg-connector.js';
 import { createDatabase, type TestDatabase } from '../helpers/pg-db.js';
 import { type LibpqTarget, pgbench } from '../helpers/psql.js';
 

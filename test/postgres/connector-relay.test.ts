@@ -4,8 +4,8 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../../src/connectors/postgres/testing.js';
 import { backendKey, sendCancelRequest } from '../helpers/pg-cancel.js';
+import { startTestGateway, type TestGateway } from '../helpers/pg-connector.js';
 import {
   createDatabase,
   localConfig,

@@ -4,7 +4,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TargetConfig } from '../../src/config/schema.js';
-import { selfSignedTls, startTestGateway } from '../../src/connectors/postgres/testing.js';
+import { selfSignedTls, startTestGateway } from '../helpers/pg-connector.js';
 import { ensureTargetRoles, startTlsFront, TARGET_ROLES } from './target-fixtures.js';
 
 beforeAll(() => ensureTargetRoles());

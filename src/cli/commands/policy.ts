@@ -131,7 +131,7 @@ export async function explainPolicyTest(connector: ConnectorConfig, input: Polic
   if (connector.type !== 'postgres') {
     throw new TypeError(`connector "${connector.name}" is of type ${connector.type}`);
   }
-  const { loadSqlClassifier } = await import('../../connectors/postgres/postgres-classifier.js');
+  const { loadSqlClassifier } = await import('../../connectors/postgres/classify/classifier.js');
   const classification = (await loadSqlClassifier({ cacheEntries: 1 })).classify(input.text);
   const database = input.database ?? connector.target.database;
   const command: Command = {

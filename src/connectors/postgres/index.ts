@@ -6,7 +6,7 @@ export {
   DEFAULT_MAX_MESSAGE_BYTES,
   type PostgresConnectorOptions,
 } from './postgres-connector.js';
-export type { ResponseTransform } from './postgres-relay.js';
+export type { ResponseTransform } from './session/relay.js';
 
 /** The PostgreSQL connector, as the composition root registers it. */
 export const postgresConnector: ConnectorFactory = (deps) => createPostgresConnector(deps);

@@ -8,13 +8,7 @@ import { isLoopback } from '../../config/schema.js';
 import type { Connector, ConnectorDeps } from '../../core/connector.js';
 import { isGatehouseError } from '../../core/errors.js';
 import type { GateSession } from '../../core/gate.js';
-import { CancelRegistry } from './cancel-registry.js';
-import { admit, greeting } from './postgres-admission.js';
-import { loadSqlClassifier, type SqlClassifier } from './postgres-classifier.js';
-import { clientHandshake } from './postgres-handshake.js';
-import type { ResponseTransform } from './postgres-relay.js';
-import { PostgresSession } from './postgres-session.js';
-import { cancelOnTarget, type TargetConnection } from './postgres-target.js';
+import { loadSqlClassifier, type SqlClassifier } from './classify/classifier.js';
 import {
   errorMessage,
   gatehouseErrorFields,
@@ -22,7 +16,13 @@ import {
   type PgErrorFields,
 } from './protocol/errors.js';
 import { FrameError } from './protocol/frame-reader.js';
-import { SocketClosedError } from './socket-frames.js';
+import { SocketClosedError } from './protocol/socket-frames.js';
+import type { ResponseTransform } from './session/relay.js';
+import { PostgresSession } from './session/session.js';
+import { admit, greeting } from './startup/admission.js';
+import { CancelRegistry } from './startup/cancel-registry.js';
+import { clientHandshake } from './startup/handshake.js';
+import { cancelOnTarget, type TargetConnection } from './target/target.js';
 
 export interface PostgresConnectorOptions {
   /** Defaults to the libpg-query classifier. */

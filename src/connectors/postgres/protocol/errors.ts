@@ -3,7 +3,10 @@
  * https://www.postgresql.org/docs/current/protocol-error-fields.html
  */
 import { type GatehouseError, SQLSTATE_BY_CODE } from '../../../core/errors.js';
+import { BackendCode, ErrorField } from './message-codes.js';
 import { type Field, message } from './writer.js';
+
+type ErrorOrNotice = typeof BackendCode.ErrorResponse | typeof BackendCode.NoticeResponse;
 
 export interface PgErrorFields {
   severity: 'ERROR' | 'FATAL' | 'PANIC' | 'WARNING' | 'NOTICE' | 'INFO' | 'LOG' | 'DEBUG';
@@ -13,20 +16,23 @@ export interface PgErrorFields {
   hint?: string;
 }
 
-/** Encodes an ErrorResponse ('E') or NoticeResponse ('N'). */
-export function errorMessage(fields: PgErrorFields, type: 'E' | 'N' = 'E'): Buffer {
+/** Encodes an ErrorResponse or a NoticeResponse. */
+export function errorMessage(
+  fields: PgErrorFields,
+  type: ErrorOrNotice = BackendCode.ErrorResponse,
+): Buffer {
   const out: Field[] = [
-    { byte: 0x53 }, // S: localized severity
+    { byte: ErrorField.Severity },
     { cstring: fields.severity },
-    { byte: 0x56 }, // V: non-localized severity
+    { byte: ErrorField.SeverityNonLocalized },
     { cstring: fields.severity },
-    { byte: 0x43 }, // C: SQLSTATE
+    { byte: ErrorField.Code },
     { cstring: fields.code },
-    { byte: 0x4d }, // M: message
+    { byte: ErrorField.Message },
     { cstring: fields.message },
   ];
-  if (fields.detail) out.push({ byte: 0x44 }, { cstring: fields.detail });
-  if (fields.hint) out.push({ byte: 0x48 }, { cstring: fields.hint });
+  if (fields.detail) out.push({ byte: ErrorField.Detail }, { cstring: fields.detail });
+  if (fields.hint) out.push({ byte: ErrorField.Hint }, { cstring: fields.hint });
   out.push({ byte: 0 });
   return message(type, out);
 }
@@ -62,9 +68,10 @@ export function readErrorSummary(body: Buffer): {
     const field = body[at]!;
     const end = body.indexOf(0, at + 1);
     if (end < 0) break;
-    if (field === 0x43) code = body.toString('utf8', at + 1, end);
-    else if (field === 0x4d) text = body.toString('utf8', at + 1, end);
-    else if (field === 0x56) severity = body.toString('utf8', at + 1, end);
+    if (field === ErrorField.Code) code = body.toString('utf8', at + 1, end);
+    else if (field === ErrorField.Message) text = body.toString('utf8', at + 1, end);
+    else if (field === ErrorField.SeverityNonLocalized)
+      severity = body.toString('utf8', at + 1, end);
     at = end + 1;
   }
   return { code, message: text, severity };

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { FrameError, FrameReader } from './frame-reader.js';
+import { FrontendCode } from './message-codes.js';
 import { message } from './writer.js';
 
 const frames = [
-  message('Q', [{ cstring: 'select 1' }]),
-  message('S', []),
-  message('d', [{ bytes: Buffer.alloc(70_000, 7) }]),
-  message('X', []),
+  message(FrontendCode.Query, [{ cstring: 'select 1' }]),
+  message(FrontendCode.Sync, []),
+  message(FrontendCode.CopyData, [{ bytes: Buffer.alloc(70_000, 7) }]),
+  message(FrontendCode.Terminate, []),
 ];
 const stream = Buffer.concat(frames);
 
@@ -35,20 +36,20 @@ describe('FrameReader', () => {
     reader.push(stream);
     expect(reader.next()).toBe(true);
     expect(reader.buf).toBe(stream);
-    expect(reader.type).toBe(0x51);
+    expect(reader.type).toBe(FrontendCode.Query);
     expect(reader.body().toString()).toBe('select 1\0');
   });
 
   it('rejects lengths below 4 and above the limit', () => {
-    const bad = Buffer.from([0x51, 0, 0, 0, 3]);
+    const bad = Buffer.from([FrontendCode.Query, 0, 0, 0, 3]);
     const reader = new FrameReader(100);
     reader.push(bad);
     expect(() => reader.next()).toThrow(FrameError);
     const big = new FrameReader(100);
-    big.push(Buffer.from([0x51, 0, 0, 0, 101]));
+    big.push(Buffer.from([FrontendCode.Query, 0, 0, 0, 101]));
     expect(() => big.next()).toThrow(/exceeds the limit of 100/);
     const negative = new FrameReader(100);
-    negative.push(Buffer.from([0x51, 0xff, 0xff, 0xff, 0xff]));
+    negative.push(Buffer.from([FrontendCode.Query, 0xff, 0xff, 0xff, 0xff]));
     expect(() => negative.next()).toThrow(FrameError);
   });
 
@@ -65,7 +66,7 @@ describe('FrameReader', () => {
     expect(reader.frame()).toEqual(startup);
     reader.typed = true;
     expect(reader.next()).toBe(true);
-    expect(reader.type).toBe(0x51);
+    expect(reader.type).toBe(FrontendCode.Query);
   });
 
   it('hands back unframed bytes with drain', () => {

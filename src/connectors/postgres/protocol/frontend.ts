@@ -2,6 +2,8 @@
  * Messages the gateway sends to the target (as a PostgreSQL client would).
  * https://www.postgresql.org/docs/current/protocol-message-formats.html
  */
+
+import { FrontendCode, TargetKind } from './message-codes.js';
 import { CANCEL_REQUEST_CODE, PROTOCOL_3_0, SSL_REQUEST_CODE } from './startup.js';
 import { type Field, message } from './writer.js';
 
@@ -19,21 +21,27 @@ export const sslRequest = (): Buffer => message(null, [{ int32: SSL_REQUEST_CODE
 export const cancelRequest = (pid: number, secret: Buffer): Buffer =>
   message(null, [{ int32: CANCEL_REQUEST_CODE }, { int32: pid }, { bytes: secret }]);
 
-export const passwordMessage = (password: string): Buffer => message('p', [{ cstring: password }]);
+export const passwordMessage = (password: string): Buffer =>
+  message(FrontendCode.PasswordMessage, [{ cstring: password }]);
 
 export const saslInitialResponse = (mechanism: string, data: Buffer): Buffer =>
-  message('p', [{ cstring: mechanism }, { int32: data.length }, { bytes: data }]);
+  message(FrontendCode.PasswordMessage, [
+    { cstring: mechanism },
+    { int32: data.length },
+    { bytes: data },
+  ]);
 
-export const saslResponse = (data: Buffer): Buffer => message('p', [{ bytes: data }]);
+export const saslResponse = (data: Buffer): Buffer =>
+  message(FrontendCode.PasswordMessage, [{ bytes: data }]);
 
-export const query = (sql: string): Buffer => message('Q', [{ cstring: sql }]);
+export const query = (sql: string): Buffer => message(FrontendCode.Query, [{ cstring: sql }]);
 
 /** Describe of a portal: answered by RowDescription or NoData (or an error). */
 export const describePortal = (name: string): Buffer =>
-  message('D', [{ byte: 0x50 }, { cstring: name }]);
+  message(FrontendCode.Describe, [{ byte: TargetKind.Portal }, { cstring: name }]);
 
 /** Execute of a portal name no client can create: the target answers with an error (34000). */
 export const executeMissingPortal = (): Buffer =>
-  message('E', [{ cstring: '\u0001gatehouse refused' }, { int32: 1 }]);
+  message(FrontendCode.Execute, [{ cstring: '\u0001gatehouse refused' }, { int32: 1 }]);
 
-export const terminate = (): Buffer => message('X', []);
+export const terminate = (): Buffer => message(FrontendCode.Terminate, []);

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { readErrorSummary } from './errors.js';
 import { readBind, readExecute, readParse, readQuery, readTargeted } from './extended.js';
 import { FrameError, FrameReader } from './frame-reader.js';
+import { FrontendCode, TargetKind } from './message-codes.js';
 import { parseStartupPacket } from './startup.js';
 import { message } from './writer.js';
 
@@ -26,8 +27,13 @@ function random(seed: number) {
 }
 
 const valid = [
-  message('P', [{ cstring: 's' }, { cstring: 'select $1' }, { int16: 1 }, { int32: 23 }]),
-  message('B', [
+  message(FrontendCode.Parse, [
+    { cstring: 's' },
+    { cstring: 'select $1' },
+    { int16: 1 },
+    { int32: 23 },
+  ]),
+  message(FrontendCode.Bind, [
     { cstring: '' },
     { cstring: 's' },
     { int16: 1 },
@@ -37,9 +43,9 @@ const valid = [
     { bytes: Buffer.from('42') },
     { int16: 0 },
   ]),
-  message('E', [{ cstring: '' }, { int32: 0 }]),
-  message('D', [{ byte: 0x53 }, { cstring: 's' }]),
-  message('Q', [{ cstring: 'select 1' }]),
+  message(FrontendCode.Execute, [{ cstring: '' }, { int32: 0 }]),
+  message(FrontendCode.Describe, [{ byte: TargetKind.Statement }, { cstring: 's' }]),
+  message(FrontendCode.Query, [{ cstring: 'select 1' }]),
   message(null, [{ int32: 196608 }, { cstring: 'user' }, { cstring: 'u' }, { byte: 0 }]),
 ];
 
@@ -78,7 +84,7 @@ describe('protocol decoders under random input', () => {
   });
 
   it('bounds Bind parameter counts by the bytes present', () => {
-    const lying = message('B', [
+    const lying = message(FrontendCode.Bind, [
       { cstring: '' },
       { cstring: '' },
       { int16: 0 },

@@ -18,16 +18,16 @@ function fieldLength(field: Field): number {
 }
 
 /**
- * Encodes a message: `type` is the message's type byte, or `null` for startup-phase packets
+ * Encodes a message: `type` is the message's type byte (`message-codes.ts`), or `null` for startup-phase packets
  * that carry only a length.
  */
-export function message(type: string | null, fields: ReadonlyArray<Field>): Buffer {
+export function message(type: number | null, fields: ReadonlyArray<Field>): Buffer {
   let length = 4;
   for (const field of fields) length += fieldLength(field);
   const header = type === null ? 0 : 1;
   const out = Buffer.allocUnsafe(header + length);
   let at = 0;
-  if (type !== null) out[at++] = type.charCodeAt(0);
+  if (type !== null) out[at++] = type;
   at = out.writeInt32BE(length, at);
   for (const field of fields) {
     if ('int32' in field) at = out.writeInt32BE(field.int32, at);

@@ -1,0 +1,175 @@
+/**
+ * The commands of a session, Query and Execute: each is classified, checked by the gate (which
+ * may hold it for review), then forwarded, or refused where the target's answer would have been;
+ * in the order the client sent them.
+ */
+import type { Command } from '../../../core/command.js';
+import { GatehouseError } from '../../../core/errors.js';
+import type { Permit } from '../../../core/gate.js';
+import { resolveCopy } from '../masking/copy-resolve.js';
+import type { DescribeInjection } from '../masking/describe-inject.js';
+import { readExecute, readQuery } from '../protocol/extended.js';
+import { type FrameView, snapshot } from '../protocol/frame-reader.js';
+import * as fe from '../protocol/frontend.js';
+import { sqlCommand, unknownPortalCommand } from './command.js';
+import type { MessageContext } from './messages.js';
+import type { NameWaits } from './name-waits.js';
+import type { Pending, Portal } from './pending.js';
+import { refuse } from './refusal.js';
+import { ReviewWait } from './review-wait.js';
+
+/** Where the message dispatch stands in the client's pipeline (shared with the command flow). */
+export interface Pipeline {
+  /** Number of Syncs forwarded: identifies the pipeline segment a message belongs to. */
+  segment: number;
+  /** After the gateway refused an Execute, drop messages until Sync, as the target would. */
+  skipUntilSync: boolean;
+}
+
+export class CommandFlow {
+  readonly #ctx: MessageContext;
+  readonly #pipeline: Pipeline;
+  readonly #waits: NameWaits;
+  /** Only with column rules (`describePortals`): the gateway's own Describes before Executes. */
+  readonly #describes: DescribeInjection | undefined;
+  readonly #review: ReviewWait;
+  /** The target batch holds a Query or Execute, so it must go out before waiting on the gate. */
+  #batchHasCommand = false;
+
+  constructor(
+    ctx: MessageContext,
+    pipeline: Pipeline,
+    waits: NameWaits,
+    describes: DescribeInjection | undefined,
+  ) {
+    this.#ctx = ctx;
+    this.#pipeline = pipeline;
+    this.#waits = waits;
+    this.#describes = describes;
+    this.#review = new ReviewWait(ctx.gate, ctx.writeClient);
+  }
+
+  /** Ends the wait of a command held for review (CancelRequest); false when none is held. */
+  cancelWait(): boolean {
+    return this.#review.cancel();
+  }
+
+  /** The session is ending: a held command stops waiting (its ticket stays open). */
+  close(): void {
+    this.#review.close();
+  }
+
+  /** Called once the target batch was written. */
+  flushed(): void {
+    this.#batchHasCommand = false;
+  }
+
+  /** A simple Query: checked, then forwarded or refused. */
+  query(r: FrameView): Promise<void> {
+    // Its results end whatever description the transform held.
+    this.#describes?.reset();
+    const { buf, start, end } = r;
+    const sql = readQuery(r.body());
+    const ctx = this.#ctx;
+    const classification = ctx.classifier.classify(sql, ctx.prepared);
+    const settling = this.#waits.statementsAnswered(classification);
+    if (settling) {
+      const frame = snapshot(r);
+      return settling.then(() => this.query(frame));
+    }
+    return this.#check(sqlCommand(sql, classification, ctx.target), true).then((permit) => {
+      if (!permit) return;
+      const modified = permit.text !== sql;
+      const runs = modified ? ctx.classifier.classify(permit.text, ctx.prepared) : classification;
+      const copy = ctx.describePortals ? resolveCopy(ctx, permit.text, runs) : undefined;
+      if (modified) ctx.toTarget.add(fe.query(permit.text));
+      else ctx.toTarget.addRange(buf, start, end);
+      this.#batchHasCommand = true;
+      const pending: Pending = { kind: 'query', permit, classification: runs, sql: permit.text };
+      if (copy) pending.copy = copy;
+      this.#dropUnnamed(pending);
+      this.#waits.watch(pending);
+      ctx.relay.expect(pending);
+    });
+  }
+
+  /** A simple Query also destroys the unnamed statement and portal. */
+  #dropUnnamed(pending: Pending): void {
+    const { statements, portals } = this.#ctx;
+    const { segment } = this.#pipeline;
+    if (statements.known('')) pending.statementOp = statements.stage('', undefined, segment);
+    if (portals.known('')) pending.portalOp = portals.stage('', undefined, segment);
+  }
+
+  /** An Execute: checked with its portal's statement and parameters once the portal is known. */
+  execute(r: FrameView): Promise<void> {
+    const { buf, start, end } = r;
+    const { portal } = readExecute(r.body());
+    const ctx = this.#ctx;
+    const lookup = ctx.portals.lookup(portal, this.#pipeline.segment);
+    if (lookup.ready) return this.#executePortal(portal, lookup.value, buf, start, end);
+    return this.#waits
+      .settled(() => ctx.portals.lookup(portal, this.#pipeline.segment))
+      .then((found) => this.#executePortal(portal, found, buf, start, end));
+  }
+
+  #executePortal(
+    portal: string,
+    found: Portal | undefined,
+    buf: Buffer,
+    start: number,
+    end: number,
+  ): Promise<void> {
+    const ctx = this.#ctx;
+    const statement = found?.statement;
+    // A Parse'd text may itself EXECUTE a prepared statement: classify it as of now.
+    const classification =
+      statement &&
+      (statement.sqlPrepared
+        ? statement.classification
+        : ctx.classifier.classify(statement.sql, ctx.prepared));
+    const settling = classification && this.#waits.statementsAnswered(classification);
+    if (settling) return settling.then(() => this.#executePortal(portal, found, buf, start, end));
+    const command = classification
+      ? sqlCommand(statement.sql, classification, ctx.target, found.params)
+      : unknownPortalCommand(portal, ctx.target);
+    return this.#check(command, false).then((permit) => {
+      if (!permit) return;
+      if (permit.text !== command.text) {
+        const error = new GatehouseError(
+          'policy_denied',
+          'the reviewer modified this command; modified commands run only through the simple query protocol',
+        );
+        ctx.gate.complete(permit, { error: { code: '42501', message: error.message } });
+        this.refuse(error, false);
+        return;
+      }
+      const undescribed =
+        this.#describes !== undefined && !this.#describes.beforeExecute(portal, found);
+      ctx.toTarget.addRange(buf, start, end);
+      this.#batchHasCommand = true;
+      const pending: Pending = { kind: 'execute', permit, classification, sql: statement?.sql };
+      if (undescribed) pending.undescribed = true;
+      this.#waits.watch(pending);
+      ctx.relay.expect(pending);
+    });
+  }
+
+  /** Asks the gate; on refusal answers the client as PostgreSQL would and resolves undefined. */
+  #check(command: Command, simple: boolean): Promise<Permit | undefined> {
+    // Commands already batched must not wait for this one's decision (which may take a review).
+    if (this.#batchHasCommand) this.#ctx.flushTarget();
+    return this.#review.check(command, (err) => this.refuse(err, simple));
+  }
+
+  /** Answers a refusal where the target's answer would have been (see refuse()). */
+  refuse(err: unknown, simple: boolean): void {
+    this.#describes?.reset();
+    const pending = refuse(this.#ctx, err, simple);
+    if (!pending) return;
+    if (simple) this.#dropUnnamed(pending);
+    else this.#pipeline.skipUntilSync = true;
+    this.#ctx.relay.expect(pending);
+    this.#batchHasCommand = true;
+  }
+}

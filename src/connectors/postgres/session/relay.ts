@@ -1,0 +1,258 @@
+/**
+ * Relays target responses to the client in bulk: frames are scanned in place and passed on as
+ * views of the received chunk; only the messages that matter for bookkeeping are decoded.
+ * https://www.postgresql.org/docs/current/protocol-flow.html
+ */
+import type { CopyOut } from '../classify/copy-statement.js';
+import { CopyColumnsAnswer, RESOLVE_ANSWER } from '../masking/copy-resolve.js';
+import { PostgresResultCapture } from '../masking/result-capture.js';
+import type { OutputBatch } from '../protocol/batch.js';
+import { readErrorSummary, withRoutine } from '../protocol/errors.js';
+import type { FrameReader } from '../protocol/frame-reader.js';
+import { BackendCode, TransactionStatus } from '../protocol/message-codes.js';
+import { type Pending, rowsOfTag } from './pending.js';
+import { type SettleContext, settle } from './settle.js';
+
+/**
+ * Rewrites a response message before the client sees it (masking hangs here). Called only for
+ * RowDescription, DataRow, CopyData, ErrorResponse, NoticeResponse and NotificationResponse,
+ * and only when set; also shown CommandComplete, EmptyQueryResponse, PortalSuspended,
+ * ParameterDescription and NoData so it can tell which description the next rows belong to,
+ * including the answers to the gateway's own Describe (which the client never sees) and a
+ * NoData made by the gateway before rows that nothing describes. A CopyOutResponse comes with
+ * the COPY's resolved columns (`copy`) when the gateway resolved them (column rules only).
+ * Returns the frame to send instead, or null to drop it.
+ */
+export type ResponseTransform = (type: number, frame: Buffer, copy?: CopyOut) => Buffer | null;
+
+export interface RelayContext extends SettleContext {
+  transform?: ResponseTransform;
+}
+
+export class ProtocolDesyncError extends Error {
+  override readonly name = 'ProtocolDesyncError';
+}
+
+const SKIPPED = { message: 'not executed: an earlier message of the pipeline failed' };
+
+export class ResponseRelay {
+  readonly queue: Pending[] = [];
+  /** Transaction status from the target's last ReadyForQuery. */
+  txStatus: number = TransactionStatus.Idle;
+  /** The target sent a FATAL/PANIC error: it is about to close. */
+  sawFatal = false;
+  readonly #reader: FrameReader;
+  readonly #ctx: RelayContext;
+  /** Undefined when results are not captured (`audit.capture` off): no per-row work at all. */
+  readonly #results: PostgresResultCapture | undefined;
+  #head = 0;
+  /** The answer to the gateway's own queries for COPY columns (the head `resolve`). */
+  readonly #copyAnswer = new CopyColumnsAnswer();
+
+  constructor(reader: FrameReader, ctx: RelayContext) {
+    this.#reader = reader;
+    this.#ctx = ctx;
+    const limits = ctx.gate.captureLimits;
+    this.#results = limits && new PostgresResultCapture(limits);
+  }
+
+  get outstanding(): number {
+    return this.queue.length - this.#head;
+  }
+
+  expect(pending: Pending): void {
+    this.queue.push(pending);
+  }
+
+  /** Frames everything received so far into `out`, updating bookkeeping on the way. */
+  relay(out: OutputBatch): void {
+    const r = this.#reader;
+    const transform = this.#ctx.transform;
+    const results = this.#results;
+    while (r.next()) {
+      let replacement: Buffer | null | undefined;
+      /** Answers the gateway's own Describe: seen by the transform and the capture only. */
+      let hidden = false;
+      /** The received frame as the client must see it, before masking. */
+      let frame: Buffer | undefined;
+      const head = this.#peek();
+      if (head?.kind === 'resolve' && RESOLVE_ANSWER.has(r.type)) {
+        const step = this.#copyAnswer.read(r, head);
+        if (step === 'shift') this.#shift();
+        else if (step === 'fatal') {
+          this.sawFatal = true;
+          out.addRange(r.buf, r.start, r.end);
+        }
+        continue;
+      }
+      if (transform && head?.undescribed) this.#undescribed(transform, results);
+      if (results) results.before(r.type, this.#peek());
+      switch (r.type) {
+        case BackendCode.DataRow:
+        case BackendCode.CopyData:
+          break;
+        case BackendCode.RowDescription:
+        case BackendCode.NoData:
+          if (this.#peek()?.kind === 'describe') hidden = this.#shift().injected === true;
+          break;
+        case BackendCode.CommandComplete:
+          this.#commandDone(r.buf.toString('utf8', r.bodyStart, r.end - 1));
+          break;
+        case BackendCode.EmptyQueryResponse:
+          this.#commandDone('');
+          break;
+        case BackendCode.PortalSuspended:
+          this.#expectHead('execute');
+          settle(this.#ctx, this.#shift(), true, false);
+          break;
+        case BackendCode.ErrorResponse:
+          if (this.#peek()?.injected) {
+            // The gateway's Describe failed (the portal is gone, or the transaction aborted):
+            // the target skips the Execute behind it, which would have failed alike. The client
+            // sent no Describe, so the error is shown as its Execute's.
+            this.#shift();
+            this.#expectHead('execute');
+            frame = withRoutine(r.frame(), 'exec_describe_portal_message', 'exec_execute_message');
+          }
+          replacement = this.#error(r.body());
+          break;
+        case BackendCode.ReadyForQuery:
+          this.#ready(r.buf[r.bodyStart]!);
+          break;
+        case BackendCode.ParseComplete:
+          this.#expectHead('parse');
+          settle(this.#ctx, this.#shift(), true, false);
+          break;
+        case BackendCode.BindComplete:
+          this.#expectHead('bind');
+          settle(this.#ctx, this.#shift(), true, false);
+          break;
+        case BackendCode.CloseComplete:
+          this.#expectHead('close');
+          settle(this.#ctx, this.#shift(), true, false);
+          break;
+        case BackendCode.BackendKeyData: // only ever the gateway's own reaches a client
+          replacement = null;
+          break;
+      }
+      if (transform && replacement === undefined && TRANSFORMED.has(r.type)) {
+        const copy = r.type === BackendCode.CopyOutResponse ? this.#takeCopy() : undefined;
+        replacement = transform(r.type, frame ?? r.frame(), copy);
+      } else if (replacement === undefined) replacement = frame;
+      if (
+        results &&
+        (r.type === BackendCode.DataRow || r.type === BackendCode.RowDescription) &&
+        replacement !== null
+      ) {
+        // What the client was sent (or, hidden, would have been), i.e. after masking.
+        if (replacement === undefined) results.frame(r.type, r.buf, r.start, r.end, this.#peek());
+        else results.frame(r.type, replacement, 0, replacement.length, this.#peek());
+      }
+      if (hidden) continue;
+      if (replacement === undefined) out.addRange(r.buf, r.start, r.end);
+      else if (replacement !== null) out.add(replacement);
+    }
+  }
+
+  /** The COPY resolved for the head Query, once: a later COPY of the same Query has none. */
+  #takeCopy(): CopyOut | undefined {
+    const head = this.#peek();
+    const copy = head?.copy;
+    if (copy) head.copy = undefined;
+    return copy;
+  }
+
+  /** The head Execute's rows have no description: no earlier one may be taken for them. */
+  #undescribed(transform: ResponseTransform, results: PostgresResultCapture | undefined): void {
+    this.#peek()!.undescribed = undefined;
+    transform(BackendCode.NoData, NO_DATA);
+    results?.forget();
+  }
+
+  #peek(): Pending | undefined {
+    return this.queue[this.#head];
+  }
+
+  #shift(): Pending {
+    const item = this.queue[this.#head]!;
+    this.queue[this.#head++] = undefined as unknown as Pending;
+    if (this.#head > 64 && this.#head * 2 > this.queue.length) {
+      this.queue.splice(0, this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+
+  #expectHead(kind: Pending['kind']): void {
+    const head = this.#peek();
+    if (head?.kind !== kind) {
+      throw new ProtocolDesyncError(
+        `target answered ${kind} but ${head?.kind ?? 'nothing'} was pending`,
+      );
+    }
+  }
+
+  #commandDone(tag: string): void {
+    const head = this.#peek();
+    if (head?.kind === 'execute') {
+      head.tag = tag;
+      head.rows = rowsOfTag(tag);
+      settle(this.#ctx, this.#shift(), true, false);
+    } else if (head?.kind === 'query') {
+      head.tag = tag;
+      const rows = rowsOfTag(tag);
+      if (rows !== undefined) head.rows = (head.rows ?? 0) + rows;
+    } else {
+      throw new ProtocolDesyncError(
+        `command completion while ${head?.kind ?? 'nothing'} was pending`,
+      );
+    }
+  }
+
+  #error(body: Buffer): Buffer | undefined {
+    const summary = readErrorSummary(body);
+    if (summary.severity === 'FATAL' || summary.severity === 'PANIC') this.sawFatal = true;
+    const head = this.#peek();
+    if (!head) return undefined;
+    const replacement = head.refusal;
+    if (head.kind !== 'sync') head.error ??= { code: summary.code, message: summary.message };
+    // A Sync that fails (e.g. a deferred constraint at the implicit commit) is still answered
+    // by ReadyForQuery; so is a simple Query.
+    if (head.kind === 'query' || head.kind === 'sync') return replacement;
+    // Extended protocol: the target now skips everything up to the next Sync.
+    settle(this.#ctx, this.#shift(), false, false);
+    while (this.#head < this.queue.length && this.#peek()!.kind !== 'sync') {
+      const skipped = this.#shift();
+      skipped.error ??= SKIPPED;
+      settle(this.#ctx, skipped, false, true);
+    }
+    return replacement;
+  }
+
+  #ready(status: number): void {
+    const head = this.#peek();
+    if (head?.kind !== 'sync' && head?.kind !== 'query') {
+      throw new ProtocolDesyncError(`ReadyForQuery while ${head?.kind ?? 'nothing'} was pending`);
+    }
+    this.#shift();
+    this.txStatus = status;
+    if (head.kind === 'query') settle(this.#ctx, head, head.error === undefined, false);
+    if (status === TransactionStatus.Idle) this.#ctx.portals.clearCommitted();
+  }
+}
+
+const NO_DATA = Buffer.from([BackendCode.NoData, 0, 0, 0, 4]);
+const TRANSFORMED = new Set<number>([
+  BackendCode.RowDescription,
+  BackendCode.DataRow,
+  BackendCode.CopyData,
+  BackendCode.ErrorResponse,
+  BackendCode.NoticeResponse,
+  BackendCode.NotificationResponse,
+  BackendCode.CommandComplete,
+  BackendCode.EmptyQueryResponse,
+  BackendCode.PortalSuspended,
+  BackendCode.ParameterDescription,
+  BackendCode.NoData,
+  BackendCode.CopyOutResponse,
+]);

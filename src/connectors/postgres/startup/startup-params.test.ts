@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { splitStartupParams } from './startup-params.js';
+
+const split = (entries: Record<string, string>) =>
+  splitStartupParams(new Map(Object.entries(entries)));
+
+describe('splitStartupParams', () => {
+  it('forwards rendering settings and drops what could bypass the gate', () => {
+    const result = split({
+      user: 'a',
+      database: 'd',
+      application_name: 'psql',
+      search_path: 'evil',
+      options: '-c role=admin',
+    });
+    expect(result.forwarded).toEqual({ application_name: 'psql' });
+    expect(result.dropped).toEqual(['search_path', 'options']);
+    expect(result.reason).toBeUndefined();
+  });
+
+  it('takes the requester reason from options (gatehouse exec --reason)', () => {
+    expect(split({ options: '-c gatehouse.reason=deploy\\ 42\\ by\\ ci' }).reason).toBe(
+      'deploy 42 by ci',
+    );
+    expect(split({ options: '--gatehouse.reason=hotfix' }).reason).toBe('hotfix');
+    const mixed = split({ options: '-c gatehouse.reason=x -c role=admin' });
+    expect(mixed.reason).toBeUndefined();
+    expect(mixed.dropped).toEqual(['options']);
+  });
+
+  it('refuses client encodings whose multibyte characters can hide quotes or backslashes', () => {
+    expect(split({ client_encoding: 'UTF8' }).forwarded).toEqual({ client_encoding: 'UTF8' });
+    expect(split({ client_encoding: 'LATIN1' }).forwarded).toEqual({ client_encoding: 'LATIN1' });
+    for (const encoding of ['SJIS', 'Shift_JIS', 'BIG5', 'GBK', 'GB18030', 'UHC', 'JOHAB']) {
+      const result = split({ client_encoding: encoding });
+      expect(result.forwarded, encoding).toEqual({});
+      expect(result.dropped[0], encoding).toContain('client_encoding');
+    }
+  });
+});
