@@ -1,6 +1,6 @@
 /**
  * A column named in a rule: `column`, `table.column` or `schema.table.column`, compared
- * case-insensitively (unquoted Postgres identifiers fold to lower case; matching more widely
+ * case-insensitively (many protocols fold unquoted names to lower case; matching more widely
  * masks more, never less).
  */
 export interface ColumnSpec {

@@ -6,6 +6,7 @@
  */
 import type { ColumnMaskFn, SessionMasker } from '../../masking/index.js';
 import { type CopyLineMasker, copyLineMasker, redactCopyLine } from './postgres-copy-masking.js';
+import { maskErrorDetail } from './postgres-error-detail.js';
 import type { CatalogColumn } from './postgres-masking-catalog.js';
 import type { ResponseTransform } from './postgres-relay.js';
 
@@ -165,7 +166,7 @@ export function maskingTransform(
     const parts: Buffer[] = [];
     for (const [code, value] of fields) {
       let masked = value;
-      if (code === 0x44) masked = masker.maskErrorDetail(value, qualified);
+      if (code === 0x44) masked = maskErrorDetail(value, qualified, masker);
       else if (MASKED_FIELDS.has(code)) masked = masker.maskText(value);
       if (masked !== value) changed = true;
       parts.push(Buffer.from([code]), Buffer.from(masked, 'utf8'), ZERO);
