@@ -19,7 +19,7 @@ export function parseColumnSpec(text: string): ColumnSpec | undefined {
   return { column: column!, ...(table && { table }), ...(schema && { schema }) };
 }
 
-/** `schema.table` or `table` as the connector resolved it from the catalog. */
+/** `schema.table` or `table` as the connector resolved it. */
 export function splitTable(table: string): { schema?: string; name: string } {
   const lower = table.toLowerCase();
   const dot = lower.lastIndexOf('.');
