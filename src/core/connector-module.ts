@@ -52,9 +52,9 @@ export interface ReplayCommand {
 }
 
 /**
- * What the client was shown for one recorded command, as lines (without the trailing newline):
- * the refusal when nothing ran, else the result, status or error and how long it took. The
- * session header, the decision line and the text are the audit layer's.
+ * What the client was shown for one recorded command, as lines to join with `\n` (an entry may
+ * hold several): the refusal when nothing ran, else the result, status or error and how long it
+ * took. The session header, the decision line and the text are the audit layer's.
  */
 export type ReplayRenderer = (command: ReplayCommand) => string[];
 
