@@ -36,14 +36,40 @@ export const sessionSummarySchema = {
   },
 } as const;
 
+/**
+ * What the client was shown, masked and capped by audit.capture. One object for the three
+ * shapes (`kind`: a table when absent, `terminal`, `exchange`): the serializer keeps only the
+ * properties listed here.
+ */
 const capturedResultSchema = {
   type: 'object',
-  description: 'the first rows the client was shown (masked), capped by audit.capture',
+  description:
+    'the start of what the client was shown (masked), capped by audit.capture: a table (kind absent or "table"), a terminal stream ("terminal", asciicast v2) or a request/response ("exchange")',
   properties: {
+    kind: { type: 'string', enum: ['table', 'terminal', 'exchange'] },
     columns: strings,
     rows: { type: 'array', items: { type: 'array', items: { type: ['string', 'null'] } } },
     truncated: { type: 'boolean' },
     numeric: { type: 'array', items: { type: 'boolean' } },
+    header: {
+      type: 'object',
+      properties: {
+        version: { type: 'integer' },
+        width: { type: 'integer' },
+        height: { type: 'integer' },
+        timestamp: { type: 'number' },
+      },
+    },
+    events: {
+      type: 'array',
+      description: 'asciicast v2 events: [seconds, type, data]',
+      items: { type: 'array', items: { type: ['number', 'string'] } },
+    },
+    method: { type: 'string' },
+    target: { type: 'string' },
+    status: { type: 'integer' },
+    headers: stringMap,
+    body: { type: 'string' },
   },
 } as const;
 

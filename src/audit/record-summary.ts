@@ -38,7 +38,7 @@ export function recordSummary(kind: string, data: string): string {
   }
 }
 
-/** `SELECT 3 (4 ms)` or `ERROR 42P01: relation does not exist (1 ms)`. */
+/** The reported status (or row count) and time, or the error with its code: `ERROR E1: … (1 ms)`. */
 export function outcomeSummary(outcome: OutcomeData): string {
   const what = outcome.error
     ? `ERROR${outcome.error.code ? ` ${outcome.error.code}` : ''}: ${outcome.error.message}`

@@ -89,3 +89,78 @@ describe('cutToBytes', () => {
     expect(cutToBytes('abc', 0)).toBe('');
   });
 });
+
+describe('capResult for terminal streams and exchanges', () => {
+  const limits = { maxRows: 10, maxBytes: 10 };
+
+  it('keeps terminal events until their data reaches max_bytes, cutting the last', () => {
+    const capped = capResult(
+      {
+        kind: 'terminal',
+        header: { version: 2, width: 100, height: 30, timestamp: 1_700_000_000 },
+        events: [
+          [0.5, 'o', 'hello'],
+          [0.7, 'x' as 'o', 'ignored'],
+          [1, 'o', 'world!!'],
+          [2, 'o', 'more'],
+        ],
+        truncated: false,
+      },
+      limits,
+    );
+    expect(capped).toEqual({
+      kind: 'terminal',
+      header: { version: 2, width: 100, height: 30, timestamp: 1_700_000_000 },
+      events: [
+        [0.5, 'o', 'hello'],
+        [1, 'o', 'world'],
+      ],
+      truncated: true,
+    });
+  });
+
+  it('keeps an exchange within max_bytes: target, then headers, then the body', () => {
+    expect(
+      capResult(
+        {
+          kind: 'exchange',
+          method: 'GET',
+          target: '/pods',
+          status: 200,
+          headers: { a: 'b', long: 'header-value' },
+          body: 'abcdef',
+          truncated: false,
+        },
+        limits,
+      ),
+    ).toEqual({
+      kind: 'exchange',
+      method: 'GET',
+      target: '/pods',
+      status: 200,
+      headers: { a: 'b' },
+      body: 'abc',
+      truncated: true,
+    });
+  });
+
+  it('captures nothing of any kind when capture is off, and drops unknown kinds', () => {
+    const terminal = {
+      kind: 'terminal' as const,
+      header: { version: 2 as const, width: 80, height: 24 },
+      events: [],
+      truncated: false,
+    };
+    expect(capResult(terminal, { maxRows: 0, maxBytes: 100 })).toBeUndefined();
+    expect(capResult(terminal, limits)).toEqual(terminal);
+    expect(
+      capResult({ kind: 'video' } as unknown as typeof terminal, { maxRows: 5, maxBytes: 5 }),
+    ).toBeUndefined();
+  });
+
+  it('keeps a table without kind, as it was always stored', () => {
+    expect(
+      capResult({ kind: 'table', columns: ['a'], rows: [], truncated: false }, limits),
+    ).toEqual({ columns: ['a'], rows: [], truncated: false });
+  });
+});

@@ -1,7 +1,14 @@
-import type { CapturedResult, CaptureLimits } from '../core/command.js';
+import type {
+  CapturedExchange,
+  CapturedResult,
+  CapturedTable,
+  CapturedTerminal,
+  CaptureLimits,
+  TerminalEvent,
+} from '../core/command.js';
 
 /**
- * Collects the start of a result for the audit record within `audit.capture` limits. Connectors
+ * Collects the start of a table result for the audit record within `audit.capture` limits. Connectors
  * feed it what they relay to the client (after masking) and stop decoding rows once `wants`
  * turns false:
  *
@@ -30,8 +37,8 @@ export class ResultCapture {
   }
 
   /**
-   * The result set's column names (and, when known, which are numbers). A second result set is
-   * not captured; it only marks truncation.
+   * The result's column names (and, when known, which are numbers). A second result with
+   * columns is not captured; it only marks truncation.
    */
   columns(names: ReadonlyArray<string>, numeric?: ReadonlyArray<boolean>): void {
     if (this.#columns) {
@@ -64,7 +71,7 @@ export class ResultCapture {
   }
 
   /** What was captured; undefined when nothing with columns was seen. */
-  result(): CapturedResult | undefined {
+  result(): CapturedTable | undefined {
     if (!this.#columns) return undefined;
     return {
       columns: this.#columns,
@@ -78,14 +85,38 @@ export class ResultCapture {
 /**
  * A captured result cut to `limits` (the sink applies it to whatever a connector hands over,
  * so a capture never exceeds the caps in the store); undefined when capture is off or the
- * value is not a captured result.
+ * value is not a captured result. A table keeps its shape without `kind`, as it was always
+ * stored; a value with an unknown `kind` is dropped.
  */
+export function capResult(
+  result: CapturedTable | undefined,
+  limits: CaptureLimits,
+): CapturedTable | undefined;
+export function capResult(
+  result: CapturedResult | undefined,
+  limits: CaptureLimits,
+): CapturedResult | undefined;
 export function capResult(
   result: CapturedResult | undefined,
   limits: CaptureLimits,
 ): CapturedResult | undefined {
-  if (!result || !Array.isArray(result.columns) || !Array.isArray(result.rows)) return undefined;
+  if (!result || typeof result !== 'object') return undefined;
   if (limits.maxRows <= 0 || limits.maxBytes <= 0) return undefined;
+  switch (result.kind) {
+    case undefined:
+    case 'table':
+      return capTable(result, limits);
+    case 'terminal':
+      return capTerminal(result, limits);
+    case 'exchange':
+      return capExchange(result, limits);
+    default:
+      return undefined;
+  }
+}
+
+function capTable(result: CapturedTable, limits: CaptureLimits): CapturedTable | undefined {
+  if (!Array.isArray(result.columns) || !Array.isArray(result.rows)) return undefined;
   const capture = new ResultCapture(limits);
   capture.columns(
     result.columns.map(String),
@@ -100,6 +131,92 @@ export function capResult(
   }
   if (result.truncated === true) capture.markTruncated();
   return capture.result();
+}
+
+const EVENT_TYPES = new Set(['o', 'i', 'r', 'm']);
+
+/** Events in order until their data would pass `maxBytes`; the one that crosses it is cut. */
+function capTerminal(
+  result: CapturedTerminal,
+  limits: CaptureLimits,
+): CapturedTerminal | undefined {
+  const { header } = result;
+  if (!header || typeof header !== 'object' || !Array.isArray(result.events)) return undefined;
+  const events: TerminalEvent[] = [];
+  let budget = limits.maxBytes;
+  let truncated = result.truncated === true;
+  for (const event of result.events) {
+    if (!Array.isArray(event) || !EVENT_TYPES.has(event[1])) continue;
+    const time = Number(event[0]);
+    const data = String(event[2] ?? '');
+    const size = Buffer.byteLength(data);
+    if (size > budget) {
+      const cut = cutToBytes(data, budget);
+      if (cut) events.push([time, event[1], cut]);
+      truncated = true;
+      break;
+    }
+    events.push([Number.isFinite(time) ? time : 0, event[1], data]);
+    budget -= size;
+  }
+  return {
+    kind: 'terminal',
+    header: {
+      version: 2,
+      width: wholeOr(header.width, 80),
+      height: wholeOr(header.height, 24),
+      ...(typeof header.timestamp === 'number' &&
+        Number.isFinite(header.timestamp) && { timestamp: header.timestamp }),
+    },
+    events,
+    truncated,
+  };
+}
+
+/** The target, then kept headers in order, then the body, until `maxBytes` is spent. */
+function capExchange(
+  result: CapturedExchange,
+  limits: CaptureLimits,
+): CapturedExchange | undefined {
+  if (typeof result.method !== 'string' || typeof result.target !== 'string') return undefined;
+  let budget = limits.maxBytes;
+  let truncated = result.truncated === true;
+  const take = (text: string): string => {
+    const kept = cutToBytes(text, budget);
+    if (kept.length < text.length) truncated = true;
+    budget -= Buffer.byteLength(kept);
+    return kept;
+  };
+  const method = String(result.method);
+  const target = take(result.target);
+  let headers: Record<string, string> | undefined;
+  if (result.headers && typeof result.headers === 'object') {
+    headers = {};
+    for (const [name, value] of Object.entries(result.headers)) {
+      const size = Buffer.byteLength(name) + Buffer.byteLength(String(value));
+      if (size > budget) {
+        truncated = true;
+        break;
+      }
+      headers[name] = String(value);
+      budget -= size;
+    }
+  }
+  const body = typeof result.body === 'string' ? take(result.body) : undefined;
+  return {
+    kind: 'exchange',
+    method,
+    target,
+    ...(typeof result.status === 'number' &&
+      Number.isInteger(result.status) && { status: result.status }),
+    ...(headers && { headers }),
+    ...(body !== undefined && { body }),
+    truncated,
+  };
+}
+
+function wholeOr(value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : fallback;
 }
 
 function fitRow(

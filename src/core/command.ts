@@ -22,9 +22,11 @@ export interface Command {
 
 /** Result of a forwarded command, as the connector reports it back for the audit record. */
 export interface CommandOutcome {
-  /** Command tag or status line, e.g. `SELECT 3`. */
+  /** The status the protocol reported for the command, as its client shows it (e.g. `SELECT 3`). */
   tag?: string;
+  /** How many items the command returned or affected, when the protocol says. */
   rows?: number;
+  /** The failure the target reported: its own error code, when it has one, and message. */
   error?: { code?: string; message: string };
   durationMs: number;
   /** The start of what the client was shown, so the session can be replayed (SPEC §7). */
@@ -32,27 +34,71 @@ export interface CommandOutcome {
 }
 
 /**
- * The first rows of a command's result, as the client received them: values AFTER masking,
- * each as text (the protocol's text form; binary values as `\x` hex) or null. Connectors fill
- * it within the `CaptureLimits` the gate hands them (`GateSession.captureLimits`); the audit
- * sink cuts anything beyond them again, so an oversized capture never reaches the store.
- * For a text with several statements, capture the first result set that has columns and set
- * `truncated` when further sets followed.
+ * The start of what the client was shown for one command, in one of three shapes (the
+ * connector module's `resultShape`): a table of rows, a terminal stream, or a request/response
+ * exchange. Values are AFTER masking. Connectors fill it within the `CaptureLimits` the gate
+ * hands them (`GateSession.captureLimits`); the audit sink cuts anything beyond them again, so
+ * an oversized capture never reaches the store.
  */
-export interface CapturedResult {
+export type CapturedResult = CapturedTable | CapturedTerminal | CapturedExchange;
+
+/**
+ * Rows, as the client received them, each value as text (the protocol's text form; binary
+ * values as `\x` hex) or null. `kind` is left out when recording: a capture without `kind`
+ * (every capture written before the other shapes existed) is a table. For a command that
+ * produced several results, capture the first that has columns and set `truncated` when
+ * further ones followed.
+ */
+export interface CapturedTable {
+  kind?: 'table';
   /** Column names, in order, as the target described them. */
   columns: string[];
   /** Rows in the order the client received them; each has one entry per column. */
   rows: Array<Array<string | null>>;
-  /** True when rows, sets or bytes beyond the caps were left out. */
+  /** True when rows, results or bytes beyond the caps were left out. */
   truncated: boolean;
-  /** Per column, whether the target typed it as a number (replay right-aligns those, as psql). */
+  /** Per column, whether the target typed it as a number (a replay may right-align those). */
   numeric?: boolean[];
+}
+
+/** One asciicast v2 event: seconds since the stream began, its type, its data. */
+export type TerminalEvent = [time: number, type: 'o' | 'i' | 'r' | 'm', data: string];
+
+/** What a terminal showed, as an asciicast v2 stream (header line, then events). */
+export interface CapturedTerminal {
+  kind: 'terminal';
+  /** The asciicast v2 header: `version` 2, the terminal size, optionally when it began. */
+  header: { version: 2; width: number; height: number; timestamp?: number };
+  /** Output (`o`), input (`i`), resize (`r`) and marker (`m`) events, in order. */
+  events: TerminalEvent[];
+  /** True when events or bytes beyond the caps were left out. */
+  truncated: boolean;
+}
+
+/** A request and the response the client received, summarised. */
+export interface CapturedExchange {
+  kind: 'exchange';
+  /** The request method, e.g. `GET`. */
+  method: string;
+  /** What the request addressed (a path, a resource), as the client sent it. */
+  target: string;
+  /** The response status, e.g. 200; absent when no response came. */
+  status?: number;
+  /** The response headers the connector chose to keep (names in lower case). */
+  headers?: Record<string, string>;
+  /** The start of the response body, as text. */
+  body?: string;
+  /** True when headers or body beyond the caps were left out. */
+  truncated: boolean;
 }
 
 /** `audit.capture`: how much of each result is kept. `maxRows: 0` captures nothing. */
 export interface CaptureLimits {
+  /** Rows of a table; terminal events and exchanges are bounded by `maxBytes` alone. */
   maxRows: number;
-  /** UTF-8 bytes of column names plus values, summed over the capture. */
+  /**
+   * UTF-8 bytes kept, summed over the capture: a table's column names plus values, a terminal's
+   * event data, an exchange's target, kept headers and body.
+   */
   maxBytes: number;
 }

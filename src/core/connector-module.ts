@@ -33,19 +33,30 @@ export interface CompiledCondition {
 }
 
 /**
- * What a recorded command looks like to a protocol's replay: the text, what ran, and what the
- * client was shown. Neutral: the audit layer stores it, the module renders it.
+ * What a recorded command looks like to a protocol's replay: the text, the decision, what ran,
+ * and how it ended. Neutral: the audit layer stores it, the module renders it. A stored command
+ * (`StoredCommand`) is one.
  */
 export interface ReplayCommand {
   readonly text: string;
-  readonly executedText?: string;
-  readonly outcome: {
-    readonly tag?: string;
-    readonly rows?: number;
-    readonly error?: { code?: string; message: string };
+  readonly decision: {
+    readonly action: 'allow' | 'deny' | 'review';
+    readonly rule?: string;
+    readonly reason: string;
   };
-  readonly result?: import('./command.js').CapturedResult;
+  readonly ticketId?: string;
+  /** What reached the target; absent when nothing did (denied, or held and not approved). */
+  readonly executedText?: string;
+  /** How it ended, with what the client was shown (`result`); absent when nothing ran. */
+  readonly outcome?: Readonly<import('./command.js').CommandOutcome>;
 }
+
+/**
+ * What the client was shown for one recorded command, as lines to join with `\n` (an entry may
+ * hold several): the refusal when nothing ran, else the result, status or error and how long it
+ * took. The session header, the decision line and the text are the audit layer's.
+ */
+export type ReplayRenderer = (command: ReplayCommand) => string[];
 
 /**
  * Everything a protocol contributes to the gateway, registered in one place

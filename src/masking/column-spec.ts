@@ -1,6 +1,6 @@
 /**
  * A column named in a rule: `column`, `table.column` or `schema.table.column`, compared
- * case-insensitively (unquoted Postgres identifiers fold to lower case; matching more widely
+ * case-insensitively (many protocols fold unquoted names to lower case; matching more widely
  * masks more, never less).
  */
 export interface ColumnSpec {
@@ -19,7 +19,7 @@ export function parseColumnSpec(text: string): ColumnSpec | undefined {
   return { column: column!, ...(table && { table }), ...(schema && { schema }) };
 }
 
-/** `schema.table` or `table` as the connector resolved it from the catalog. */
+/** `schema.table` or `table` as the connector resolved it. */
 export function splitTable(table: string): { schema?: string; name: string } {
   const lower = table.toLowerCase();
   const dot = lower.lastIndexOf('.');

@@ -1,6 +1,8 @@
 /**
- * Masking core: detectors and strategies applied to values, protocol-neutral. Connectors call
- * it per result cell, COPY line and error detail; see docs/masking.md.
+ * Masking core: detectors and strategies applied to values, protocol-neutral. Rules name
+ * columns (`[schema.][table.]column`, a column pattern); each connector resolves which column
+ * a value belongs to and calls the session's masker per value, text stream line and message;
+ * see docs/masking.md.
  */
 export {
   compileMasking,
@@ -11,4 +13,5 @@ export {
 export type { MaskingIssue } from './compiled-rule.js';
 export { BUILTIN_DETECTORS } from './detectors/index.js';
 export type { ColumnMaskFn, SessionMasker } from './session-masker.js';
+export { REDACTED } from './strategies.js';
 export type { Detector, Span, Strategy } from './types.js';

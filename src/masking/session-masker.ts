@@ -4,13 +4,12 @@ import {
   ruleMatchesColumn,
   selectsColumns,
 } from './compiled-rule.js';
-import { maskErrorDetail } from './error-detail.js';
 import type { KeyedHasher } from './keyed-hash.js';
 import { maskCell, stronger } from './strategies.js';
 import { type DetectorEntry, TextMasker } from './text-masker.js';
 import type { Strategy } from './types.js';
 
-/** Masks one value of a column; `null` means the cell becomes SQL NULL. */
+/** Masks one value of a column; `null` means the value becomes the protocol's null. */
 export type ColumnMaskFn = (value: string) => string | null;
 
 /** The masking that applies to one identity's session. */
@@ -18,24 +17,24 @@ export interface SessionMasker {
   /** False when no rule applies: callers skip all masking work. */
   readonly active: boolean;
   /**
-   * True when some column rule applies. Text whose columns cannot be told apart (COPY output)
-   * then cannot honour those rules; the connector should refuse it or resolve the columns.
+   * True when some column rule applies. Text whose columns cannot be told apart (a bulk text
+   * stream) then cannot honour those rules; the connector should refuse it or resolve them.
    */
   readonly hasColumnRules: boolean;
   /**
-   * The masker for a result column, or undefined when no column rule selects it (mask its
-   * cells with `maskText`). Resolve once per row description, not per row. `table` is the
-   * catalog name (`schema.table` or `table`), undefined for computed columns.
+   * The masker for a named field (a result column), or undefined when no column rule selects
+   * it (mask its values with `maskText`). Resolve once per result shape, not per value. The
+   * protocol resolves what the field belongs to: `table` is that name as rules write it
+   * (`schema.table` or `table`), undefined when it could not tell (a computed value).
    */
   columnMasker(table: string | undefined, column: string): ColumnMaskFn | undefined;
-  /** Runs the detectors over free text: cells without a column rule, COPY lines, messages. */
-  maskText(value: string): string;
   /**
-   * Masks an error/notice DETAIL, applying column rules to the values Postgres echoes
-   * (`Key (email)=(…)`, `Failing row contains (…)`) and the detectors to the rest. `table` is
-   * the error's schema and table fields, joined by a dot.
+   * Whether some column rule could select a column of this table (a column pattern covers any):
+   * a message that repeats a whole record of it cannot be masked field by field.
    */
-  maskErrorDetail(detail: string, table?: string): string;
+  coversTable(table: string | undefined): boolean;
+  /** Runs the detectors over free text: values without a column rule, text streams, messages. */
+  maskText(value: string): string;
 }
 
 /** Column maskers are memoised per (table, column); the cache is dropped when it grows past this. */
@@ -86,13 +85,8 @@ export class RuleSessionMasker implements SessionMasker {
     return this.#text.mask(value);
   }
 
-  maskErrorDetail(detail: string, table?: string): string {
-    if (!this.active) return detail;
-    return maskErrorDetail(detail, table, {
-      columnMasker: (t, c) => this.columnMasker(t, c),
-      tableHasColumnRules: (t) => this.#columnRules.some((rule) => ruleCoversTable(rule, t)),
-      maskText: (text) => this.maskText(text),
-    });
+  coversTable(table: string | undefined): boolean {
+    return this.#columnRules.some((rule) => ruleCoversTable(rule, table));
   }
 
   /** A whole-cell rule wins over detector rules scoped to the column. */

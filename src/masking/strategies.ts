@@ -70,7 +70,7 @@ function keepLastCodePoints(value: string, n: number): string {
   return chars.join('');
 }
 
-/** Masks a whole cell: `null` makes it SQL NULL. */
+/** Masks a whole value: `null` makes it the protocol's null. */
 export function maskCell(
   strategy: Strategy,
   value: string,

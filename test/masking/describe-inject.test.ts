@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CapturedTable } from '../../src/core/command.js';
 import type { StoredCommand } from '../../src/store/records.js';
 import { completedCommands, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { createDatabase, type TestDatabase } from '../helpers/pg-db.js';
@@ -371,7 +372,9 @@ describe.skipIf(!ready)('masking rows of an Execute the client did not describe'
     ]);
     await both.exchange([query('rollback')]);
     // Rows without a description are not captured (their columns are unknown).
-    const results = (await commandsOf('cursor')).map((c) => c.outcome?.result?.columns);
+    const results = (await commandsOf('cursor')).map(
+      (c) => (c.outcome?.result as CapturedTable | undefined)?.columns,
+    );
     expect(results).toEqual([
       undefined,
       undefined,

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CapturedResult } from '../../src/core/command.js';
+import type { CapturedResult, CapturedTable } from '../../src/core/command.js';
 import type { StoredCommand } from '../../src/store/records.js';
 import { completedCommands, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { createDatabase, type TestDatabase } from '../helpers/pg-db.js';
@@ -97,7 +97,7 @@ describe.skipIf(!ready)('postgres result capture', () => {
       await client.query(`select repeat('x', 500) as long, 'after' as more`);
       await client.query('select 1 as a; select 2 as b');
     });
-    const [long, multi] = commands.map((c) => c.outcome?.result);
+    const [long, multi] = commands.map((c) => c.outcome?.result as CapturedTable | undefined);
     expect(long).toMatchObject({ columns: ['long', 'more'], truncated: true });
     expect(long!.rows).toEqual([['x'.repeat(120 - 'longmore'.length)]]);
     expect(multi).toEqual({ columns: ['a'], rows: [['1']], truncated: true, numeric: [true] });

@@ -75,11 +75,35 @@ export interface SessionSummary {
   recording?: string | boolean;
 }
 
-export interface CapturedResult {
-  columns?: string[];
-  rows?: Array<Array<string | null>>;
-  truncated?: boolean;
-  text?: string;
+/** What the client was shown (masked, capped by audit.capture), in one of three shapes. */
+export type CapturedResult = CapturedTable | CapturedTerminal | CapturedExchange;
+
+/** Rows; a capture without `kind` is a table. */
+export interface CapturedTable {
+  kind?: 'table';
+  columns: string[];
+  rows: Array<Array<string | null>>;
+  truncated: boolean;
+  numeric?: boolean[];
+}
+
+/** A terminal stream (asciicast v2): header, then `[seconds, type, data]` events. */
+export interface CapturedTerminal {
+  kind: 'terminal';
+  header: { version: 2; width: number; height: number; timestamp?: number };
+  events: Array<[number, 'o' | 'i' | 'r' | 'm', string]>;
+  truncated: boolean;
+}
+
+/** A request and the response the client received, summarised. */
+export interface CapturedExchange {
+  kind: 'exchange';
+  method: string;
+  target: string;
+  status?: number;
+  headers?: Record<string, string>;
+  body?: string;
+  truncated: boolean;
 }
 
 export interface SessionCommand {
@@ -98,7 +122,7 @@ export interface SessionCommand {
     rows?: number;
     error?: { code?: string; message: string };
     durationMs: number;
-    /** The first rows as the client received them (masked, capped by audit.capture). */
+    /** The start of what the client was shown (masked, capped by audit.capture). */
     result?: CapturedResult;
   };
   completedAt?: number | string;

@@ -4,6 +4,7 @@ import { formatReplay } from '../../audit/session-replay.js';
 import { sessionDetailView, sessionView } from '../../audit/session-view.js';
 import { parseTimeArg } from '../../audit/time-arg.js';
 import type { Action } from '../../config/schema.js';
+import { replayFor } from '../../connectors/registry.js';
 import type { Store } from '../../store/index.js';
 
 interface ListOptions {
@@ -113,7 +114,8 @@ export function registerSessionsCommand(program: Command): void {
     .option('-c, --config <file>', 'config file (for the store)', './gatehouse.yaml')
     .action(async (id: string, options: { config: string }) => {
       await withStore(options.config, async (store) => {
-        process.stdout.write(formatReplay(await found(store, id)));
+        const session = await found(store, id);
+        process.stdout.write(formatReplay(session, replayFor(session.protocol)));
       });
     });
 }

@@ -5,7 +5,7 @@ const MAX_DOMAIN = 253;
 
 function isLocalChar(c: number): boolean {
   // A-Z a-z 0-9 . _ % + -  (quotes, braces and the like are left out on purpose: they
-  // delimit values in SQL, JSON and Postgres array text far more often than they occur in
+  // delimit values in query text, JSON and array literals far more often than they occur in
   // real addresses)
   return (
     (c >= 48 && c <= 57) ||

@@ -199,10 +199,43 @@ function TicketOutcome({ ticket }: { ticket: Ticket }) {
   );
 }
 
-/** The captured (masked, capped) result the gateway recorded. */
+/** The captured (masked, capped) result the gateway recorded, in its shape. */
 function ResultTable({ result }: { result: CapturedResult }) {
-  if (result.text !== undefined) return <pre className="result-text">{result.text}</pre>;
-  if (!result.columns || !result.rows) return null;
+  if (result.kind === 'terminal') {
+    const text = result.events
+      .filter((event) => event[1] === 'o')
+      .map((event) => event[2])
+      .join('');
+    return (
+      <div className="result">
+        <pre className="result-text">{text}</pre>
+        {result.truncated && (
+          <p className="muted">Result capture was capped; the client was shown more.</p>
+        )}
+      </div>
+    );
+  }
+  if (result.kind === 'exchange') {
+    return (
+      <div className="result">
+        <p className="mono">
+          {result.method} {result.target} → {result.status ?? 'no response'}
+        </p>
+        {result.headers && Object.keys(result.headers).length > 0 && (
+          <pre className="result-text">
+            {Object.entries(result.headers)
+              .map(([name, value]) => `${name}: ${value}`)
+              .join('\n')}
+          </pre>
+        )}
+        {result.body !== undefined && <pre className="result-text">{result.body}</pre>}
+        {result.truncated && (
+          <p className="muted">Result capture was capped; the client was shown more.</p>
+        )}
+      </div>
+    );
+  }
+  if (!Array.isArray(result.columns) || !Array.isArray(result.rows)) return null;
   return (
     <div className="result">
       <table className="table table-compact">

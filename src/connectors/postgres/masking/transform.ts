@@ -9,6 +9,7 @@ import { BackendCode, ErrorField } from '../protocol/message-codes.js';
 import type { ResponseTransform } from '../session/relay.js';
 import type { CatalogColumn } from './catalog.js';
 import { type CopyLineMasker, copyLineMasker, redactCopyLine } from './copy-masking.js';
+import { maskErrorDetail } from './error-detail.js';
 
 /** Resolves a field's table OID and column number; undefined when the catalog does not know it. */
 export type ColumnLookup = (tableOid: number, attnum: number) => CatalogColumn | undefined;
@@ -166,7 +167,7 @@ export function maskingTransform(
     const parts: Buffer[] = [];
     for (const [code, value] of fields) {
       let masked = value;
-      if (code === ErrorField.Detail) masked = masker.maskErrorDetail(value, qualified);
+      if (code === ErrorField.Detail) masked = maskErrorDetail(value, qualified, masker);
       else if (MASKED_FIELDS.has(code)) masked = masker.maskText(value);
       if (masked !== value) changed = true;
       parts.push(Buffer.from([code]), Buffer.from(masked, 'utf8'), ZERO);

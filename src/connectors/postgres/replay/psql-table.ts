@@ -1,4 +1,4 @@
-import type { CapturedResult } from '../core/command.js';
+import type { CapturedTable } from '../../../core/command.js';
 
 /**
  * A captured result in psql's default `aligned` format, byte for byte as psql prints it:
@@ -6,7 +6,7 @@ import type { CapturedResult } from '../core/command.js';
  * padding after a left-aligned last column, then `(N rows)` and a blank line.
  * `rowCount` is the command's real row count (the capture may hold fewer rows).
  */
-export function formatPsqlTable(result: CapturedResult, rowCount?: number): string {
+export function formatPsqlTable(result: CapturedTable, rowCount?: number): string {
   const { columns } = result;
   const count = rowCount ?? result.rows.length;
   const footer = `(${count} ${count === 1 ? 'row' : 'rows'})\n`;
@@ -39,7 +39,7 @@ export function formatPsqlTable(result: CapturedResult, rowCount?: number): stri
 }
 
 /** Without type information: a column whose values are all numbers, as psql would right-align. */
-function looksNumeric(rows: CapturedResult['rows'], column: number): boolean {
+function looksNumeric(rows: CapturedTable['rows'], column: number): boolean {
   let seen = false;
   for (const row of rows) {
     const value = row[column];

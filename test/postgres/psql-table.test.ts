@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { formatPsqlTable } from '../../src/audit/psql-table.js';
 import { NUMERIC_TYPE_OIDS } from '../../src/connectors/postgres/masking/result-capture.js';
-import type { CapturedResult } from '../../src/core/command.js';
+import { formatPsqlTable } from '../../src/connectors/postgres/replay/psql-table.js';
+import type { CapturedTable } from '../../src/core/command.js';
 import { runProcess } from '../helpers/process.js';
 import { libpqArgs, libpqEnv } from '../helpers/psql.js';
 import { LOCAL_POSTGRES, requireCommands, requirePostgres } from '../helpers/services.js';
@@ -12,7 +12,7 @@ const ready = (await requirePostgres()) && requireCommands(['psql']);
 const target = { ...LOCAL_POSTGRES, database: 'postgres' };
 
 /** What a connector would capture: column names, values as text, which columns are numbers. */
-async function capture(query: string): Promise<CapturedResult> {
+async function capture(query: string): Promise<CapturedTable> {
   const client = new pg.Client({
     ...target,
     types: { getTypeParser: () => (value: string) => value },

@@ -1,14 +1,10 @@
-import { REDACTED } from './strategies.js';
+import { REDACTED, type SessionMasker } from '../../../masking/index.js';
 
 /** What `maskErrorDetail` needs from a session's masker. */
-export interface DetailMasking {
-  columnMasker(
-    table: string | undefined,
-    column: string,
-  ): ((value: string) => string | null) | undefined;
-  tableHasColumnRules(table: string | undefined): boolean;
-  maskText(text: string): string;
-}
+export type DetailMasking = Pick<
+  SessionMasker,
+  'active' | 'columnMasker' | 'coversTable' | 'maskText'
+>;
 
 const KEY_START = 'Key (';
 const KEY_SEP = ')=(';
@@ -20,17 +16,19 @@ const KEY_SUFFIX =
 const CONFLICT = ') conflicts with existing key (';
 
 /**
- * Masks a Postgres-style error or notice DETAIL. Values there are printed raw, so column rules
+ * Masks the DETAIL field of a PostgreSQL error or notice. Values there are printed raw, so column rules
  * apply by the column names the detail carries: `Key (email)=(…) already exists.` gets the
  * email column's strategy, a multi-column key is redacted whole, and `Failing row contains (…)`
  * (every column of the row, by position) is redacted whole when any column rule might cover the
- * table. Detectors then run over the result like any other text.
+ * table. Detectors then run over the result like any other text. `table` is the error's schema
+ * and table fields, joined by a dot.
  */
 export function maskErrorDetail(
   detail: string,
   table: string | undefined,
   masking: DetailMasking,
 ): string {
+  if (!masking.active) return detail;
   if (detail.startsWith(KEY_START)) {
     const sep = detail.indexOf(KEY_SEP);
     if (sep !== -1) {
@@ -51,7 +49,7 @@ export function maskErrorDetail(
       }
     }
   }
-  if (detail.startsWith(FAILING_ROW) && masking.tableHasColumnRules(table)) {
+  if (detail.startsWith(FAILING_ROW) && masking.coversTable(table)) {
     return `${FAILING_ROW}${REDACTED}).`;
   }
   return masking.maskText(detail);
