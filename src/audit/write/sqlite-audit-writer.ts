@@ -2,18 +2,12 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { type Logger, pino } from 'pino';
+import type { SqliteFile } from '../../store/store.js';
 import type { AuditOp } from './audit-writes.js';
 import type { AuditWorkerData, AuditWorkerReply } from './sqlite-audit-worker.js';
 import type { ChainBatch } from './sqlite-chain-writer.js';
 import { CheckpointOwner, CheckpointSignal } from './sqlite-checkpoint-signal.js';
 import type { CheckpointWorkerData } from './sqlite-checkpoint-worker.js';
-
-/** Where a SQLite store lives, for connections of its own (see Store.sqlite). */
-export interface SqliteFile {
-  path: string;
-  busyTimeoutMs: number;
-  synchronous: 'normal' | 'full';
-}
 
 export interface SqliteAuditWriterOptions {
   logger?: Logger;

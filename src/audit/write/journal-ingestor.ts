@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { NewAuditEvent } from '../audit/audit-event.js';
+import type { NewAuditEvent } from '../record/audit-event.js';
 import type { AuditJournal } from './audit-journal.js';
 import type { ChainBatch } from './sqlite-chain-writer.js';
 

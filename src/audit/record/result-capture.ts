@@ -1,4 +1,4 @@
-import type { CapturedResult, CaptureLimits } from '../core/command.js';
+import type { CapturedResult, CaptureLimits } from '../../core/command.js';
 
 /**
  * Collects the start of a result for the audit record within `audit.capture` limits. Connectors

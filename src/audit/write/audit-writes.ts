@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
-import type { NewAuditEvent } from '../audit/audit-event.js';
-import { appendEvents, lockChainHead } from '../audit/chain-append.js';
-import type { Database } from './database.js';
-import type { StoreDialect } from './migrations/index.js';
+import type { Database } from '../../store/database.js';
+import type { StoreDialect } from '../../store/migrations/index.js';
+import type { NewAuditEvent } from '../record/audit-event.js';
+import { appendEvents, lockChainHead } from './chain-append.js';
 
 /** One record on its way to the chain; settled once the batch holding it committed or failed. */
 export interface AuditOp {

@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { NewAuditEvent } from '../audit/audit-event.js';
-import type { recordHash } from '../audit/chain-hash.js';
+import type { NewAuditEvent } from '../record/audit-event.js';
+import type { recordHash } from '../record/chain-hash.js';
 
 // Runs inside the audit writer thread, which loads it from sources (type stripping) as well as
 // from dist: at run time it imports node built-ins only (see sqlite-audit-worker.ts).

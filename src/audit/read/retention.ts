@@ -1,8 +1,8 @@
 import { type Logger, pino } from 'pino';
-import { type Clock, systemClock } from '../core/clock.js';
-import type { Store } from '../store/store.js';
-import { purgeEvent } from './audit-event.js';
-import { appendEvents, CHAIN_ID, lockChainHead } from './chain-append.js';
+import { type Clock, systemClock } from '../../core/clock.js';
+import type { Store } from '../../store/store.js';
+import { purgeEvent } from '../record/audit-event.js';
+import { appendEvents, CHAIN_ID, lockChainHead } from '../write/chain-append.js';
 
 export interface PurgeOptions {
   /** Time of the purge record (default: now). */

@@ -11,7 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
  * with its own extension; they import node built-ins only.
  */
 
-import type { recordHash as RecordHash } from '../audit/chain-hash.js';
+import type { recordHash as RecordHash } from '../record/chain-hash.js';
 import type { ChainBatch, ChainConnectionOptions } from './sqlite-chain-writer.js';
 
 export interface AuditWorkerData extends ChainConnectionOptions {
@@ -33,7 +33,7 @@ const [
   { SqliteChainWriter, openChainConnection },
   { CheckpointOwner, CheckpointSignal, signalCommit },
 ] = (await Promise.all([
-  import(local('../audit/chain-hash')),
+  import(local('../record/chain-hash')),
   import(local('./sqlite-chain-writer')),
   import(local('./sqlite-checkpoint-signal')),
 ])) as [

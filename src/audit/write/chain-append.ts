@@ -1,8 +1,8 @@
 import { type Insertable, type Kysely, sql } from 'kysely';
-import type { AuditEventsTable, Database } from '../store/database.js';
-import type { StoreDialect } from '../store/migrations/index.js';
-import type { NewAuditEvent } from './audit-event.js';
-import { recordHash } from './chain-hash.js';
+import type { AuditEventsTable, Database } from '../../store/database.js';
+import type { StoreDialect } from '../../store/migrations/index.js';
+import type { NewAuditEvent } from '../record/audit-event.js';
+import { recordHash } from '../record/chain-hash.js';
 
 /** The chain's single row in `audit_chain`. */
 export const CHAIN_ID = 'main';
