@@ -19,7 +19,7 @@ const MAX_LIMIT = 1000;
 
 /**
  * The store the session queries read, and its `beforeRead` hook: the gateway's audit sink
- * registers it (start-audit.ts) so this process reads its own records at once.
+ * registers it (src/audit/start-audit.ts) so this process reads its own records at once.
  */
 export type SessionSource = Pick<Store, 'db'> & Partial<Pick<Store, 'beforeRead'>>;
 
