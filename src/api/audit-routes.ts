@@ -1,11 +1,15 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { EXPORT_CONTENT_TYPE, type ExportFormat, exportRecords } from '../audit/chain-export.js';
-import { parseAnchor, verifyChain } from '../audit/chain-verify.js';
-import { readAudit } from '../audit/read-store.js';
-import { assertAuditReader } from '../audit/readers.js';
+import {
+  EXPORT_CONTENT_TYPE,
+  type ExportFormat,
+  exportRecords,
+} from '../audit/read/chain-export.js';
+import { parseAnchor, verifyChain } from '../audit/read/chain-verify.js';
+import { readAudit } from '../audit/read/read-store.js';
+import { assertAuditReader } from '../audit/read/readers.js';
+import { parseTimeArg } from '../audit/read/time-arg.js';
 import type { AuditApi } from '../audit/start-audit.js';
-import { parseTimeArg } from '../audit/time-arg.js';
 import { exportQuerySchema, verifyReportSchema } from './audit-schemas.js';
 import { identityOf } from './bearer-auth.js';
 import { bearerSecurity } from './schemas.js';

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { readAudit } from '../audit/read-store.js';
-import { assertAuditReader } from '../audit/readers.js';
-import { sessionDetailView, sessionView } from '../audit/session-view.js';
+import { readAudit } from '../audit/read/read-store.js';
+import { assertAuditReader } from '../audit/read/readers.js';
+import { getSession, listSessions } from '../audit/read/session-queries.js';
+import { sessionDetailView, sessionView } from '../audit/read/session-view.js';
+import { parseTimeArg } from '../audit/read/time-arg.js';
 import type { AuditApi } from '../audit/start-audit.js';
-import { parseTimeArg } from '../audit/time-arg.js';
 import type { Action } from '../config/schema.js';
 import { GatehouseError } from '../core/errors.js';
 import { sessionDetailSchema, sessionQuerySchema, sessionSummarySchema } from './audit-schemas.js';
@@ -44,7 +45,7 @@ export function registerSessionRoutes(app: FastifyInstance, audit: AuditApi): vo
         ...(since !== undefined && { since: parseTimeArg(since, now, 'since') }),
         ...(until !== undefined && { until: parseTimeArg(until, now, 'until') }),
       };
-      const sessions = await readAudit(() => audit.store.listSessions(query));
+      const sessions = await readAudit(() => listSessions(audit.store, query));
       return sessions.map(sessionView);
     },
   );
@@ -61,7 +62,7 @@ export function registerSessionRoutes(app: FastifyInstance, audit: AuditApi): vo
       preHandler: reader,
     },
     async (request) => {
-      const session = await readAudit(() => audit.store.getSession(request.params.id));
+      const session = await readAudit(() => getSession(audit.store, request.params.id));
       if (!session) throw new GatehouseError('not_found', `no session ${request.params.id}`);
       return sessionDetailView(session);
     },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CapturedResult } from '../core/command.js';
-import type { SessionWithCommands, StoredCommand } from '../store/records.js';
 import { replayPlainly } from './plain-replay.js';
+import type { SessionWithCommands, StoredCommand } from './record/records.js';
 import { formatCommand, formatReplay } from './session-replay.js';
 
 const at = 1_700_000_000_000;

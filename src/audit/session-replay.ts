@@ -1,6 +1,6 @@
 import type { ReplayCommand, ReplayRenderer } from '../core/connector-module.js';
-import type { SessionWithCommands, StoredCommand } from '../store/records.js';
 import { replayPlainly } from './plain-replay.js';
+import type { SessionWithCommands, StoredCommand } from './record/records.js';
 
 /**
  * A recorded session as it happened, for `gatehouse sessions replay`: a header, then each

@@ -2,13 +2,14 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { CaptureLimits } from '../core/command.js';
-import { type Store, StoreAuditSink } from '../store/index.js';
-import { auditReaders } from './readers.js';
-import { RetentionJob } from './retention.js';
+import type { Store } from '../store/index.js';
+import { auditReaders } from './read/readers.js';
+import { RetentionJob } from './read/retention.js';
+import { StoreAuditSink } from './record/store-audit-sink.js';
 
 /** What the audit API routes read through. */
 export interface AuditApi {
-  store: Pick<Store, 'db' | 'listSessions' | 'getSession'>;
+  store: Pick<Store, 'db' | 'beforeRead'>;
   /** Groups that may read the audit record (see auditReaders). */
   readers: ReadonlyArray<string>;
   clock: Clock;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { buildApi, listenApi } from '../api/api-server.js';
+import type { AuditSinkStats } from '../audit/record/store-audit-sink.js';
 import { startAudit } from '../audit/start-audit.js';
 import type { Config } from '../config/schema.js';
 import { registerConsole } from '../console/index.js';
@@ -15,7 +16,7 @@ import { createAuthenticator } from '../identity/index.js';
 import { compileMasking, type MaskingPlan } from '../masking/index.js';
 import { createPolicy } from '../policy/index.js';
 import { resolveSecret } from '../secrets/index.js';
-import { type AuditSinkStats, openStore, type Store } from '../store/index.js';
+import { openStore, type Store } from '../store/index.js';
 import { startApprovals } from './approvals-wiring.js';
 import { connectorFactory } from './connector-registry.js';
 

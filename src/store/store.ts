@@ -6,15 +6,19 @@ import { GatehouseError } from '../core/errors.js';
 import type { Database } from './database.js';
 import { MIGRATIONS, migrationProvider, type StoreDialect } from './migrations/index.js';
 import { createPostgresPool, type PostgresOptions } from './postgres-pool.js';
-import type { SessionQuery, SessionWithCommands, StoredSession } from './records.js';
-import { getSession, listSessions } from './session-queries.js';
-import type { SqliteFile } from './sqlite-audit-writer.js';
 import {
   DEFAULT_BUSY_TIMEOUT_MS,
   NodeSqliteDatabase,
   type SqliteOptions,
 } from './sqlite-database.js';
 import { parseStoreUrl, redactStoreUrl } from './store-url.js';
+
+/** Where a SQLite store lives, for connections of its own (see Store.sqlite). */
+export interface SqliteFile {
+  path: string;
+  busyTimeoutMs: number;
+  synchronous: 'normal' | 'full';
+}
 
 export interface StoreOptions extends SqliteOptions, PostgresOptions {
   logger?: Logger;
@@ -39,11 +43,10 @@ export interface Store {
   ping(): Promise<void>;
   /** Closes every connection. Idempotent. */
   close(): Promise<void>;
-  listSessions(query?: SessionQuery): Promise<StoredSession[]>;
-  getSession(id: string): Promise<SessionWithCommands | undefined>;
   /**
-   * Awaited by `listSessions` and `getSession` before they read: the gateway's audit sink sets
-   * it so this process reads its own records even while they are journalled and not yet chained.
+   * Awaited by readers of what this process wrote before they read (the audit session queries,
+   * src/audit/read/session-queries.ts): the gateway's audit sink sets it so this process reads
+   * its own records even while they are journalled and not yet chained.
    */
   beforeRead: (() => Promise<void>) | undefined;
 }
@@ -176,16 +179,6 @@ class KyselyStore implements Store {
   close(): Promise<void> {
     this.#closing ??= this.db.destroy();
     return this.#closing;
-  }
-
-  async listSessions(query?: SessionQuery): Promise<StoredSession[]> {
-    await this.beforeRead?.();
-    return listSessions(this.db, query);
-  }
-
-  async getSession(id: string): Promise<SessionWithCommands | undefined> {
-    await this.beforeRead?.();
-    return getSession(this.db, id);
   }
 }
 

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getSession, listSessions } from '../../src/audit/read/session-queries.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestGateway, type TestGateway, type TokenClaims } from '../helpers/gateway.js';
 import { backendKey, sendCancelRequest } from '../helpers/pg-cancel.js';
@@ -262,12 +263,12 @@ describe.runIf(ready)('review flow through the gateway (SPEC §6)', () => {
     const first = await connect(subject);
     void first.client.query('DROP TABLE flow_disconnect').catch(() => undefined);
     const ticket = await alice.waitForTicket('DROP TABLE flow_disconnect');
-    const sessionId = (await gw.gateway.store.listSessions({ subject }))[0]!.id;
+    const sessionId = (await listSessions(gw.gateway.store, { subject }))[0]!.id;
     (
       first.client as unknown as { connection: { stream: { destroy(): void } } }
     ).connection.stream.destroy();
     await until('the gateway to end the session', async () => {
-      const session = await gw.gateway.store.getSession(sessionId);
+      const session = await getSession(gw.gateway.store, sessionId);
       return session?.endedAt !== undefined;
     });
 
@@ -514,8 +515,8 @@ async function storedCommand(
 }
 
 async function findCommand(gw: TestGateway, text: string) {
-  for (const session of await gw.gateway.store.listSessions({ limit: 1000 })) {
-    const full = await gw.gateway.store.getSession(session.id);
+  for (const session of await listSessions(gw.gateway.store, { limit: 1000 })) {
+    const full = await getSession(gw.gateway.store, session.id);
     const command = full?.commands.find((c) => c.text === text);
     if (command) return command;
   }

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { lockChainHead } from '../../src/audit/chain-append.js';
+import { lockChainHead } from '../../src/audit/write/audit-writes.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { backends, type TestDatabase } from '../store/backends.js';
 

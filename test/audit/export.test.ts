@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ExportOptions, exportRecords } from '../../src/audit/chain-export.js';
-import { verifyChain } from '../../src/audit/chain-verify.js';
-import { openStore, type Store, StoreAuditSink } from '../../src/store/index.js';
+import { type ExportOptions, exportRecords } from '../../src/audit/read/chain-export.js';
+import { verifyChain } from '../../src/audit/read/chain-verify.js';
+import { StoreAuditSink } from '../../src/audit/record/store-audit-sink.js';
+import { openStore, type Store } from '../../src/store/index.js';
 import { backends, type TestDatabase } from '../store/backends.js';
 import { commandRecord, sessionRecord } from '../store/fixtures.js';
 

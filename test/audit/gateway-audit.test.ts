@@ -2,8 +2,9 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { getSession, listSessions } from '../../src/audit/read/session-queries.js';
+import type { SessionWithCommands } from '../../src/audit/record/records.js';
 import { openStore } from '../../src/store/index.js';
-import type { SessionWithCommands } from '../../src/store/records.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { createDatabase, type TestDatabase } from '../helpers/pg-db.js';
@@ -60,7 +61,7 @@ describe.skipIf(!ready)('audit of a gateway session', () => {
     );
     psqlOutput = shown.stdout;
     reader = await gw.token('auditor', { groups: ['auditors'] });
-    const [session] = await gw.gateway.store.listSessions({ subject: 'replayer' });
+    const [session] = await listSessions(gw.gateway.store, { subject: 'replayer' });
     sessionId = session!.id;
   });
   afterAll(async () => {
@@ -163,7 +164,7 @@ describe.skipIf(!ready)('audit of a gateway session', () => {
     const replay = await runCli(['sessions', 'replay', sessionId, '-c', gw.configFile]);
     expect(replay.stderr).toBe('');
     expect(replay.code).toBe(0);
-    const session = (await gw.gateway.store.getSession(sessionId)) as SessionWithCommands;
+    const session = (await getSession(gw.gateway.store, sessionId)) as SessionWithCommands;
     const seen = psqlBlocks(psqlOutput);
     const replayed = replayBlocks(replay.stdout);
     // psql sends each statement with its semicolon, and echoes it the same way.

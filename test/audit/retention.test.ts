@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyChain } from '../../src/audit/chain-verify.js';
-import { purgeBefore, RetentionJob } from '../../src/audit/retention.js';
-import { openStore, type Store, StoreAuditSink } from '../../src/store/index.js';
+import { verifyChain } from '../../src/audit/read/chain-verify.js';
+import { purgeBefore, RetentionJob } from '../../src/audit/read/retention.js';
+import { getSession } from '../../src/audit/read/session-queries.js';
+import { StoreAuditSink } from '../../src/audit/record/store-audit-sink.js';
+import { openStore, type Store } from '../../src/store/index.js';
 import { backends, type TestDatabase } from '../store/backends.js';
 import { commandRecord, sessionRecord } from '../store/fixtures.js';
 
@@ -60,8 +62,8 @@ for (const backend of backends) {
       expect(await purges()).toEqual([
         { seq: 17, fromSeq: 1, toSeq: 8, lastHash: after.base.hash, before: 500_000 },
       ]);
-      expect(await store.getSession(old)).toBeUndefined();
-      expect((await store.getSession(recent))?.commands).toHaveLength(3);
+      expect(await getSession(store, old)).toBeUndefined();
+      expect((await getSession(store, recent))?.commands).toHaveLength(3);
 
       // Nothing old is left but the purge record: no new purge record replaces it.
       expect(await purgeBefore(store, 500_000, { now: 1_000_200 })).toBe(0);

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyChain } from '../../src/audit/chain-verify.js';
+import { verifyChain } from '../../src/audit/read/chain-verify.js';
+import { getSession, listSessions } from '../../src/audit/read/session-queries.js';
 import { SQLSTATE_BY_CODE } from '../../src/core/errors.js';
 import { openStore } from '../../src/store/index.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -127,14 +128,14 @@ describe.skipIf(!ready)('strict durability when the store PostgreSQL stops', () 
     const store = await openStore(storeUrl());
     try {
       expect(await verifyChain(store.db)).toMatchObject({ ok: true });
-      const [session] = await store.listSessions({ subject: 'alice' });
-      const recorded = (await store.getSession(session!.id))!.commands;
+      const [session] = await listSessions(store, { subject: 'alice' });
+      const recorded = (await getSession(store, session!.id))!.commands;
       const executed = recorded.filter((c) => c.executedText !== undefined).map((c) => c.text);
       expect(executed).toEqual(['insert into t values (1)', 'insert into t values (3)']);
       expect(recorded.find((c) => c.text === 'insert into t values (1)')?.outcome?.tag).toBe(
         'INSERT 0 1',
       );
-      expect(await store.listSessions({ subject: 'bob' })).toEqual([]);
+      expect(await listSessions(store, { subject: 'bob' })).toEqual([]);
     } finally {
       await store.close();
     }

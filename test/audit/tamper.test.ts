@@ -1,9 +1,10 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordHash } from '../../src/audit/chain-hash.js';
-import { type VerifyReport, verifyChain } from '../../src/audit/chain-verify.js';
+import { type VerifyReport, verifyChain } from '../../src/audit/read/chain-verify.js';
+import { recordHash } from '../../src/audit/record/chain-hash.js';
+import { StoreAuditSink } from '../../src/audit/record/store-audit-sink.js';
 import type { AuditEventsTable, Database } from '../../src/store/database.js';
-import { openStore, StoreAuditSink } from '../../src/store/index.js';
+import { openStore } from '../../src/store/index.js';
 import { backends, type TestDatabase } from '../store/backends.js';
 import { commandRecord, sessionRecord } from '../store/fixtures.js';
 import { copyStore } from './store-copy.js';

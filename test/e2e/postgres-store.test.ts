@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getSession, listSessions } from '../../src/audit/read/session-queries.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { createDatabase, type TestDatabase } from '../helpers/pg-db.js';
 import { requirePostgres } from '../helpers/services.js';
@@ -43,12 +44,12 @@ describe.skipIf(!ready)('gateway with a PostgreSQL store (the replica setup)', (
     } finally {
       await direct.end();
     }
-    const [session] = await gw!.gateway.store.listSessions({ subject: 'store-tester' });
+    const [session] = await listSessions(gw!.gateway.store, { subject: 'store-tester' });
     expect(session).toMatchObject({
       connector: 'pg',
       identity: { subject: 'store-tester', groups: ['ops'] },
     });
-    const stored = await gw!.gateway.store.getSession(session!.id);
+    const stored = await getSession(gw!.gateway.store, session!.id);
     expect(stored?.commands.map((c) => c.text)).toContain(`select 'recorded' as word`);
   });
 });

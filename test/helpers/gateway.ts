@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import type pg from 'pg';
 import { type Logger, pino } from 'pino';
 import { stringify } from 'yaml';
+import { getSession, listSessions } from '../../src/audit/read/session-queries.js';
+import type { StoredCommand } from '../../src/audit/record/records.js';
 import { parseConfig } from '../../src/config/load.js';
 import { DevIssuer } from '../../src/identity/index.js';
 import { type RunningGateway, startGateway } from '../../src/server/gateway.js';
-import type { StoredCommand } from '../../src/store/records.js';
 import { LOCAL_POSTGRES } from './services.js';
 
 /** Who a test token speaks for. */
@@ -147,8 +148,8 @@ export async function completedCommands(
   subject: string,
 ): Promise<StoredCommand[]> {
   for (let i = 0; i < 100; i++) {
-    const [stored] = await gateway.store.listSessions({ subject });
-    const full = stored && (await gateway.store.getSession(stored.id));
+    const [stored] = await listSessions(gateway.store, { subject });
+    const full = stored && (await getSession(gateway.store, stored.id));
     if (full?.commands.length && full.commands.every((c) => c.outcome)) return full.commands;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SessionWithCommands } from '../../src/store/records.js';
+import { getSession, listSessions } from '../../src/audit/read/session-queries.js';
+import type { SessionWithCommands } from '../../src/audit/record/records.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { createDatabase, type TestDatabase } from '../helpers/pg-db.js';
 import { type LibpqTarget, psql } from '../helpers/psql.js';
@@ -213,8 +214,8 @@ describe.skipIf(!ready)('COPY TO STDOUT with column rules', () => {
     await both('COPY customers TO STDOUT CSV HEADER;\n');
     let copies = 0;
     for (const subject of ['copier', 'paths', 'whole']) {
-      for (const session of await gw.gateway.store.listSessions({ subject })) {
-        const stored = (await gw.gateway.store.getSession(session.id)) as SessionWithCommands;
+      for (const session of await listSessions(gw.gateway.store, { subject })) {
+        const stored = (await getSession(gw.gateway.store, session.id)) as SessionWithCommands;
         expectNoRaw(JSON.stringify(stored), `audit of ${subject}`);
         copies += stored.commands.filter((c) => /copy/i.test(c.text)).length;
       }

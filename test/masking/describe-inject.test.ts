@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StoredCommand } from '../../src/audit/record/records.js';
 import type { CapturedTable } from '../../src/core/command.js';
-import type { StoredCommand } from '../../src/store/records.js';
 import { completedCommands, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { createDatabase, type TestDatabase } from '../helpers/pg-db.js';
 import { LOCAL_POSTGRES, requirePostgres } from '../helpers/services.js';

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SessionWithCommands } from '../../src/store/records.js';
+import { getSession, listSessions } from '../../src/audit/read/session-queries.js';
+import type { SessionWithCommands } from '../../src/audit/record/records.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { createDatabase, type TestDatabase } from '../helpers/pg-db.js';
 import { psql } from '../helpers/psql.js';
@@ -188,8 +189,8 @@ describe.skipIf(!ready)('masking through the gateway', () => {
       await client.query('select id from users where ssn = $1', ['123-45-6789']);
       await expect(client.query(`select 'ann@example.com'::int`)).rejects.toThrow(/invalid input/);
     });
-    const [session] = await gw.gateway.store.listSessions({ subject: 'audited' });
-    const stored = (await gw.gateway.store.getSession(session!.id)) as SessionWithCommands;
+    const [session] = await listSessions(gw.gateway.store, { subject: 'audited' });
+    const stored = (await getSession(gw.gateway.store, session!.id)) as SessionWithCommands;
     const recorded = JSON.stringify(stored);
     expectNoRaw(recorded, 'audit record');
     const texts = stored.commands.map((c) => c.text);
@@ -208,7 +209,7 @@ describe.skipIf(!ready)('masking through the gateway', () => {
       card: '4111 1111 1111 1111',
       age: 41,
     });
-    const [session] = await gw.gateway.store.listSessions({ subject: 'auditor' });
+    const [session] = await listSessions(gw.gateway.store, { subject: 'auditor' });
     expect(session!.target?.['masking_exempt']).toContain('masking[0]');
     expect(session!.target?.['masking_exempt']).toContain('masking[3]');
   });

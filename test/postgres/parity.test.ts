@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { getSession, listSessions } from '../../src/audit/read/session-queries.js';
 import {
   ERROR_QUERIES,
   EXTENDED_QUERIES,
@@ -166,8 +167,8 @@ describe.skipIf(!ready)('PostgreSQL gateway parity with the pg driver', () => {
   it('went through the gate: the audit store holds the gateway side of the queries above', async () => {
     const { store } = target.gw.gateway;
     const texts = new Set<string>();
-    for (const session of await store.listSessions({ subject: PARITY_SUBJECT, limit: 1000 })) {
-      for (const command of (await store.getSession(session.id))?.commands ?? [])
+    for (const session of await listSessions(store, { subject: PARITY_SUBJECT, limit: 1000 })) {
+      for (const command of (await getSession(store, session.id))?.commands ?? [])
         texts.add(command.text);
     }
     for (const text of [

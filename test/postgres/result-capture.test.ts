@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StoredCommand } from '../../src/audit/record/records.js';
 import type { CapturedResult, CapturedTable } from '../../src/core/command.js';
-import type { StoredCommand } from '../../src/store/records.js';
 import { completedCommands, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { createDatabase, type TestDatabase } from '../helpers/pg-db.js';
 import { requirePostgres } from '../helpers/services.js';

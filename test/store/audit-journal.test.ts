@@ -9,12 +9,14 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { commandEvent, sessionStartEvent } from '../../src/audit/audit-event.js';
-import { verifyChain } from '../../src/audit/chain-verify.js';
-import { unchainedJournalRecords } from '../../src/audit/journal-backlog.js';
-import { encodeEntry, journalDir, readJournal } from '../../src/store/audit-journal.js';
-import { openStore, type Store, StoreAuditSink } from '../../src/store/index.js';
-import { SqliteAuditWriter } from '../../src/store/sqlite-audit-writer.js';
+import { verifyChain } from '../../src/audit/read/chain-verify.js';
+import { unchainedJournalRecords } from '../../src/audit/read/journal-backlog.js';
+import { getSession } from '../../src/audit/read/session-queries.js';
+import { commandEvent, sessionStartEvent } from '../../src/audit/record/audit-event.js';
+import { StoreAuditSink } from '../../src/audit/record/store-audit-sink.js';
+import { encodeEntry, journalDir, readJournal } from '../../src/audit/write/audit-journal.js';
+import { SqliteAuditWriter } from '../../src/audit/write/sqlite-audit-writer.js';
+import { openStore, type Store } from '../../src/store/index.js';
 import { backends, type TestDatabase } from './backends.js';
 import { commandRecord, eventually, sessionRecord, sleep } from './fixtures.js';
 
@@ -149,7 +151,7 @@ describe('SQLite audit journal', () => {
     renameSync(`${dir}.moved`, dir);
     await expect(sink.commandDecided(commandRecord(session.id, 3))).resolves.toBeUndefined();
     expect(await sink.flush(5000)).toBe(true);
-    expect((await store.getSession(session.id))?.commands.map((c) => c.seq)).toEqual([1, 3]);
+    expect((await getSession(store, session.id))?.commands.map((c) => c.seq)).toEqual([1, 3]);
     expect(await verifyChain(store.db)).toMatchObject({ ok: true });
   });
 
@@ -180,7 +182,7 @@ describe('SQLite audit journal', () => {
       }, 5000),
     ).toBe(true);
     expect(await sink.flush(5000)).toBe(true);
-    const stored = await store.getSession(session.id);
+    const stored = await getSession(store, session.id);
     expect(stored?.commands.map((c) => [c.seq, c.outcome?.durationMs])).toEqual([
       [1, 3],
       [3, undefined],
@@ -236,7 +238,7 @@ describe('SQLite audit journal', () => {
     expect(journalled()).toContain(`command:${session.id}:1`);
     const next = sinkWith();
     expect(await next.flush(5000)).toBe(true);
-    expect((await store.getSession(session.id))?.commands.map((c) => c.seq)).toEqual([1]);
+    expect((await getSession(store, session.id))?.commands.map((c) => c.seq)).toEqual([1]);
   });
 
   it('keeps the direct path for synchronous full', async () => {

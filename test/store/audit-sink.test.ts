@@ -1,7 +1,9 @@
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { getSession } from '../../src/audit/read/session-queries.js';
+import { StoreAuditSink } from '../../src/audit/record/store-audit-sink.js';
 import { GatehouseError } from '../../src/core/errors.js';
-import { openStore, type Store, StoreAuditSink } from '../../src/store/index.js';
+import { openStore, type Store } from '../../src/store/index.js';
 import { backends, type TestDatabase } from './backends.js';
 import { commandRecord, eventually, sessionRecord, sleep } from './fixtures.js';
 
@@ -16,7 +18,7 @@ for (const backend of backends) {
       return sink;
     };
     const commandCount = async (sessionId: string) =>
-      (await store.getSession(sessionId))?.commands.length ?? 0;
+      (await getSession(store, sessionId))?.commands.length ?? 0;
 
     beforeAll(async () => {
       database = await backend.create();
@@ -121,7 +123,7 @@ for (const backend of backends) {
           await locker.end();
         }
         await expect(sink.commandDecided(commandRecord(session.id, 2))).resolves.toBeUndefined();
-        expect((await store.getSession(session.id))?.commands.map((c) => c.seq)).toEqual([2]);
+        expect((await getSession(store, session.id))?.commands.map((c) => c.seq)).toEqual([2]);
       },
     );
 
@@ -149,7 +151,7 @@ for (const backend of backends) {
       sink.commandCompleted(session.id, 2, { tag: 'SELECT 1', rows: 1, durationMs: 1 });
       expect(sink.stats().queued).toBe(1);
       const completed = async () =>
-        (await store.getSession(session.id))?.commands.every((c) => c.outcome) ?? false;
+        (await getSession(store, session.id))?.commands.every((c) => c.outcome) ?? false;
       expect(await eventually(completed, 2000)).toBe(true);
       expect(sink.stats()).toMatchObject({ queued: 0, commits: 4 });
     });
@@ -172,7 +174,7 @@ for (const backend of backends) {
       const stats = sink.stats();
       expect(stats.commits - commits).toBe(1); // decisions and outcomes in one transaction
       expect(
-        (await store.getSession(session.id))?.commands.every((c) => c.outcome?.tag === 'SELECT 1'),
+        (await getSession(store, session.id))?.commands.every((c) => c.outcome?.tag === 'SELECT 1'),
       ).toBe(true);
     });
 
@@ -210,7 +212,7 @@ for (const backend of backends) {
       await database.repair();
       await expect(sink.commandDecided(commandRecord(session.id, 3))).resolves.toBeUndefined();
       expect(await sink.flush(2000)).toBe(true);
-      const stored = await store.getSession(session.id);
+      const stored = await getSession(store, session.id);
       expect(stored?.commands.map((c) => c.seq)).toEqual([1, 3]);
       expect(stored?.commands[0]?.outcome).toEqual({ tag: 'SELECT 1', rows: 1, durationMs: 4 });
       expect(sink.stats().healthy).toBe(true);
@@ -230,11 +232,11 @@ for (const backend of backends) {
       await database.repair();
       expect(
         await eventually(
-          async () => (await store.getSession(session.id))?.endReason === 'client closed',
+          async () => (await getSession(store, session.id))?.endReason === 'client closed',
           5000,
         ),
       ).toBe(true);
-      expect((await store.getSession(session.id))?.commands[0]?.outcome).toEqual({
+      expect((await getSession(store, session.id))?.commands[0]?.outcome).toEqual({
         rows: 0,
         durationMs: 1,
       });
@@ -252,7 +254,7 @@ for (const backend of backends) {
       });
       await database.repair();
       expect(await sink.flush(5000)).toBe(true);
-      expect((await store.getSession(session.id))?.commands.map((c) => c.seq)).toEqual([1]);
+      expect((await getSession(store, session.id))?.commands.map((c) => c.seq)).toEqual([1]);
     });
 
     it('keeps each session in order across interleaved sessions and batches', async () => {
@@ -273,7 +275,7 @@ for (const backend of backends) {
       );
       await sink.flush();
       for (const session of sessions) {
-        const stored = await store.getSession(session.id);
+        const stored = await getSession(store, session.id);
         expect(stored?.commands.map((c) => [c.seq, c.outcome?.rows])).toEqual(
           Array.from({ length: 12 }, (_, i) => [i + 1, i + 1]),
         );

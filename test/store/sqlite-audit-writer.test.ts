@@ -1,11 +1,13 @@
 import { statSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { verifyChain } from '../../src/audit/chain-verify.js';
-import { purgeBefore } from '../../src/audit/retention.js';
-import { openStore, type Store, StoreAuditSink } from '../../src/store/index.js';
-import { SqliteAuditWriter } from '../../src/store/sqlite-audit-writer.js';
-import { openChainConnection } from '../../src/store/sqlite-chain-writer.js';
+import { verifyChain } from '../../src/audit/read/chain-verify.js';
+import { purgeBefore } from '../../src/audit/read/retention.js';
+import { getSession } from '../../src/audit/read/session-queries.js';
+import { StoreAuditSink } from '../../src/audit/record/store-audit-sink.js';
+import { SqliteAuditWriter } from '../../src/audit/write/sqlite-audit-writer.js';
+import { openChainConnection } from '../../src/audit/write/sqlite-chain-writer.js';
+import { openStore, type Store } from '../../src/store/index.js';
 import { backends, type TestDatabase } from './backends.js';
 import { commandRecord, eventually, sessionRecord, sleep } from './fixtures.js';
 
@@ -67,7 +69,7 @@ describe('SQLite audit writer thread', () => {
     expect(sink.stats().checkpoints).toBeDefined(); // the thread, not the Kysely path
     const records = sink.stats().records + 2;
     expect(await verifyChain(store.db)).toMatchObject({ ok: true, records });
-    expect((await store.getSession(first.id))?.commands.map((c) => c.seq)).toEqual([1, 2]);
+    expect((await getSession(store, first.id))?.commands.map((c) => c.seq)).toEqual([1, 2]);
   });
 
   it('opens its connection without automatic checkpoints, at the store synchronous level', () => {
@@ -105,7 +107,7 @@ describe('SQLite audit writer thread', () => {
 
     await expect(sink.commandDecided(commandRecord(session.id, 3))).resolves.toBeUndefined();
     expect(await sink.flush(5000)).toBe(true);
-    const stored = await store.getSession(session.id);
+    const stored = await getSession(store, session.id);
     // The outcome of 1 was retried (once), the refused command 2 never stored.
     expect(stored?.commands.map((c) => [c.seq, c.outcome?.durationMs])).toEqual([
       [1, 2],

@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getSession, listSessions } from '../../src/audit/read/session-queries.js';
+import { StoreAuditSink } from '../../src/audit/record/store-audit-sink.js';
 import { GatehouseError } from '../../src/core/errors.js';
-import { MIGRATIONS, openStore, type Store, StoreAuditSink } from '../../src/store/index.js';
+import { MIGRATIONS, openStore, type Store } from '../../src/store/index.js';
 import { backends, type TestDatabase } from './backends.js';
 import { commandRecord, sessionRecord } from './fixtures.js';
 
@@ -33,7 +35,7 @@ for (const backend of backends) {
           name: string;
         }>`select name from gatehouse_migration order by name`.execute(again.db);
         expect(applied.rows.map((r) => r.name)).toEqual(MIGRATIONS.map(([name]) => name));
-        expect((await again.getSession(session.id))?.id).toBe(session.id);
+        expect((await getSession(again, session.id))?.id).toBe(session.id);
       } finally {
         await again.close();
       }
@@ -109,7 +111,7 @@ for (const backend of backends) {
       await sink.sessionEnded(session.id, 'ended twice', session.startedAt + 9000);
       await sink.close();
 
-      const stored = await store.getSession(session.id);
+      const stored = await getSession(store, session.id);
       expect(stored).toEqual({
         id: session.id,
         connector: 'pg-prod',
@@ -162,7 +164,7 @@ for (const backend of backends) {
         ],
       });
       expect(typeof stored?.commands[0]?.completedAt).toBe('number');
-      expect(await store.getSession('no-such-session')).toBeUndefined();
+      expect(await getSession(store, 'no-such-session')).toBeUndefined();
     });
 
     it('lists sessions most recent first, filtered by connector, subject and time', async () => {
@@ -186,16 +188,16 @@ for (const backend of backends) {
       const ids = (list: { id: string }[]) =>
         list.map((s) => sessions.findIndex((x) => x.id === s.id) + 1);
 
-      expect(ids(await store.listSessions({ since: base }))).toEqual([4, 3, 2, 1]);
-      expect(ids(await store.listSessions({ connector: 'list-a', since: base }))).toEqual([
+      expect(ids(await listSessions(store, { since: base }))).toEqual([4, 3, 2, 1]);
+      expect(ids(await listSessions(store, { connector: 'list-a', since: base }))).toEqual([
         4, 3, 1,
       ]);
-      expect(ids(await store.listSessions({ subject: 'alice', since: base }))).toEqual([4, 2, 1]);
-      expect(ids(await store.listSessions({ since: base + 2000, until: base + 4000 }))).toEqual([
+      expect(ids(await listSessions(store, { subject: 'alice', since: base }))).toEqual([4, 2, 1]);
+      expect(ids(await listSessions(store, { since: base + 2000, until: base + 4000 }))).toEqual([
         3, 2,
       ]);
-      expect(ids(await store.listSessions({ since: base, limit: 2 }))).toEqual([4, 3]);
-      const [latest] = await store.listSessions({ since: base, limit: 1 });
+      expect(ids(await listSessions(store, { since: base, limit: 2 }))).toEqual([4, 3]);
+      const [latest] = await listSessions(store, { since: base, limit: 1 });
       expect(latest).toMatchObject({ commandCount: 1, startedAt: base + 4000 });
       expect(typeof latest?.startedAt).toBe('number');
       expect(latest).not.toHaveProperty('endedAt');
@@ -211,7 +213,7 @@ describe('openStore', () => {
       const session = sessionRecord();
       await sink.sessionStarted(session);
       await sink.close();
-      expect((await store.listSessions())[0]?.id).toBe(session.id);
+      expect((await listSessions(store))[0]?.id).toBe(session.id);
     } finally {
       await store.close();
       await store.close(); // idempotent

@@ -1,11 +1,11 @@
 import { once } from 'node:events';
 import type { Command } from 'commander';
-import { type ExportFormat, exportRecords } from '../../audit/chain-export.js';
-import { parseAnchor, verifyChain } from '../../audit/chain-verify.js';
-import { unchainedJournalRecords } from '../../audit/journal-backlog.js';
-import { openStoreForReading } from '../../audit/open-for-reading.js';
-import { parseTimeArg } from '../../audit/time-arg.js';
-import { journalDir } from '../../store/audit-journal.js';
+import { type ExportFormat, exportRecords } from '../../audit/read/chain-export.js';
+import { parseAnchor, verifyChain } from '../../audit/read/chain-verify.js';
+import { unchainedJournalRecords } from '../../audit/read/journal-backlog.js';
+import { openStoreForReading } from '../../audit/read/open-for-reading.js';
+import { parseTimeArg } from '../../audit/read/time-arg.js';
+import { journalDir } from '../../audit/write/audit-journal.js';
 
 /** `gatehouse audit verify|export`: evidence from the store named by the config. */
 export function registerAuditCommand(program: Command): void {

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { openStoreForReading } from '../../audit/open-for-reading.js';
+import { openStoreForReading } from '../../audit/read/open-for-reading.js';
+import { getSession, listSessions } from '../../audit/read/session-queries.js';
+import { sessionDetailView, sessionView } from '../../audit/read/session-view.js';
+import { parseTimeArg } from '../../audit/read/time-arg.js';
 import { formatReplay } from '../../audit/session-replay.js';
-import { sessionDetailView, sessionView } from '../../audit/session-view.js';
-import { parseTimeArg } from '../../audit/time-arg.js';
 import type { Action } from '../../config/schema.js';
 import { replayFor } from '../../connectors/registry.js';
 import type { Store } from '../../store/index.js';
@@ -47,7 +48,7 @@ export function registerSessionsCommand(program: Command): void {
         throw new Error('--limit must be a whole number from 1 to 1000');
       }
       await withStore(options.config, async (store) => {
-        const list = await store.listSessions({
+        const list = await listSessions(store, {
           connector: options.connector,
           subject: options.subject,
           since:
@@ -130,7 +131,7 @@ async function withStore(config: string, work: (store: Store) => Promise<void>):
 }
 
 async function found(store: Store, id: string) {
-  const session = await store.getSession(id);
+  const session = await getSession(store, id);
   if (!session) throw new Error(`no session ${id}`);
   return session;
 }

@@ -4,7 +4,7 @@
  * creates one when `GateSession.captureLimits` is set; rows past the cap are counted as
  * truncation and never decoded.
  */
-import { ResultCapture } from '../../../audit/result-capture.js';
+import { ResultCapture } from '../../../audit/record/result-capture.js';
 import type { CaptureLimits } from '../../../core/command.js';
 import { BackendCode } from '../protocol/message-codes.js';
 import type { Pending } from '../session/pending.js';

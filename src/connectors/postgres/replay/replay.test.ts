@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { SessionWithCommands } from '../../../audit/record/records.js';
 import { formatReplay } from '../../../audit/session-replay.js';
-import type { SessionWithCommands } from '../../../store/records.js';
 import { replayFor } from '../../registry.js';
 import { replayPostgresCommand } from './replay.js';
 

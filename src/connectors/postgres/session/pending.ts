@@ -3,7 +3,7 @@
  * The relay walks this queue as responses arrive, to attribute results to commands and to put
  * the gateway's own errors exactly where the target's would have been.
  */
-import type { ResultCapture } from '../../../audit/result-capture.js';
+import type { ResultCapture } from '../../../audit/record/result-capture.js';
 import type { Permit } from '../../../core/gate.js';
 import type { SqlClassification } from '../classify/classifier.js';
 import type { CopyOut } from '../classify/copy-statement.js';

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import type { NewAuditEvent } from '../audit/audit-event.js';
+import type { NewAuditEvent } from '../record/audit-event.js';
 import type { AuditJournal } from './audit-journal.js';
-import type { ChainBatch } from './sqlite-chain-writer.js';
+import type { ChainBatch } from './chain-append.js';
 
 /** Records journalled together, on their way to the chain. */
 export interface JournalBatch {

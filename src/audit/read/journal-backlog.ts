@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
-import { readJournal } from '../store/audit-journal.js';
-import type { Database } from '../store/database.js';
+import type { Database } from '../../store/database.js';
+import { readJournal } from '../write/audit-journal.js';
 
 /**
  * How many records the audit journal in `dir` holds that the chain does not (yet): those a

@@ -1,5 +1,5 @@
-import type { CommandRecord, SessionRecord } from '../core/audit-sink.js';
-import type { CapturedResult, CaptureLimits, CommandOutcome } from '../core/command.js';
+import type { CommandRecord, SessionRecord } from '../../core/audit-sink.js';
+import type { CapturedResult, CaptureLimits, CommandOutcome } from '../../core/command.js';
 import { canonicalJson, storableText } from './canonical-json.js';
 import type { ChainedFields } from './chain-hash.js';
 import { capResult } from './result-capture.js';

@@ -1,5 +1,5 @@
-import { parseDuration } from '../config/duration.js';
-import { GatehouseError } from '../core/errors.js';
+import { parseDuration } from '../../config/duration.js';
+import { GatehouseError } from '../../core/errors.js';
 
 /**
  * A `--since`/`--until` (or `?since=`) value as epoch ms: an ISO 8601 date or time

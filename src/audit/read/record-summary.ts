@@ -4,7 +4,7 @@ import type {
   PurgeData,
   SessionEndData,
   SessionStartData,
-} from './audit-event.js';
+} from '../record/audit-event.js';
 
 /** One line a person can read for a stored record (`data` is its canonical JSON). */
 export function recordSummary(kind: string, data: string): string {

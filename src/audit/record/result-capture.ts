@@ -5,7 +5,7 @@ import type {
   CapturedTerminal,
   CaptureLimits,
   TerminalEvent,
-} from '../core/command.js';
+} from '../../core/command.js';
 
 /**
  * Collects the start of a table result for the audit record within `audit.capture` limits. Connectors

@@ -1,4 +1,4 @@
-import { GatehouseError } from '../core/errors.js';
+import { GatehouseError } from '../../core/errors.js';
 
 /**
  * Runs a read of the audit record; a store failure becomes `store_unavailable` (HTTP 503), so

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../config/load.js';
-import type { Identity } from '../core/identity.js';
+import { parseConfig } from '../../config/load.js';
+import type { Identity } from '../../core/identity.js';
 import { assertAuditReader, auditReaders } from './readers.js';
 
 const config = (extra: string) =>

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { NewAuditEvent } from '../audit/audit-event.js';
+import type { NewAuditEvent } from '../record/audit-event.js';
 import { AuditJournal } from './audit-journal.js';
+import type { ChainBatch } from './chain-append.js';
 import { JournalIngestor } from './journal-ingestor.js';
-import type { ChainBatch } from './sqlite-chain-writer.js';
 
 const event = (commandSeq: number): NewAuditEvent => ({
   kind: 'command',

@@ -11,8 +11,8 @@ import { parentPort, workerData } from 'node:worker_threads';
  * with its own extension; they import node built-ins only.
  */
 
-import type { recordHash as RecordHash } from '../audit/chain-hash.js';
-import type { ChainBatch, ChainConnectionOptions } from './sqlite-chain-writer.js';
+import type { ChainBatch } from './chain-append.js';
+import type { ChainConnectionOptions } from './sqlite-chain-writer.js';
 
 export interface AuditWorkerData extends ChainConnectionOptions {
   path: string;
@@ -30,17 +30,21 @@ const extension = import.meta.url.slice(import.meta.url.lastIndexOf('.'));
 const local = (path: string) => new URL(`${path}${extension}`, import.meta.url).href;
 const [
   { recordHash },
+  { appendToChainSync, CHAIN_ID, factKey },
   { SqliteChainWriter, openChainConnection },
   { CheckpointOwner, CheckpointSignal, signalCommit },
 ] = (await Promise.all([
-  import(local('../audit/chain-hash')),
+  import(local('../record/chain-hash')),
+  import(local('./chain-append')),
   import(local('./sqlite-chain-writer')),
   import(local('./sqlite-checkpoint-signal')),
 ])) as [
-  { recordHash: typeof RecordHash },
+  typeof import('../record/chain-hash.js'),
+  typeof import('./chain-append.js'),
   typeof import('./sqlite-chain-writer.js'),
   typeof import('./sqlite-checkpoint-signal.js'),
 ];
+const code = { appendToChainSync, CHAIN_ID, factKey, recordHash };
 
 const data = workerData as AuditWorkerData;
 const port = parentPort!;
@@ -51,7 +55,7 @@ let restarting = false;
 function open(): InstanceType<typeof SqliteChainWriter> {
   const db = openChainConnection(data.path, data);
   try {
-    return new SqliteChainWriter(db, recordHash);
+    return new SqliteChainWriter(db, code);
   } catch (err) {
     db.close();
     throw err;

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { AuditEventsTable, Database } from '../store/database.js';
+import type { AuditEventsTable, Database } from '../../store/database.js';
 import { recordSummary } from './record-summary.js';
 
 export type ExportFormat = 'jsonl' | 'csv';

@@ -1,6 +1,6 @@
-import type { Config } from '../config/schema.js';
-import { GatehouseError } from '../core/errors.js';
-import type { Identity } from '../core/identity.js';
+import type { Config } from '../../config/schema.js';
+import { GatehouseError } from '../../core/errors.js';
+import type { Identity } from '../../core/identity.js';
 
 /**
  * Groups whose members may read the audit record (sessions, replay, export, verify):

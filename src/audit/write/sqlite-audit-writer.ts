@@ -2,18 +2,12 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { type Logger, pino } from 'pino';
-import type { AuditOp } from './audit-writes.js';
+import type { SqliteFile } from '../../store/store.js';
+import { type AuditOp, chainBatch } from './audit-writes.js';
+import type { ChainBatch } from './chain-append.js';
 import type { AuditWorkerData, AuditWorkerReply } from './sqlite-audit-worker.js';
-import type { ChainBatch } from './sqlite-chain-writer.js';
 import { CheckpointOwner, CheckpointSignal } from './sqlite-checkpoint-signal.js';
 import type { CheckpointWorkerData } from './sqlite-checkpoint-worker.js';
-
-/** Where a SQLite store lives, for connections of its own (see Store.sqlite). */
-export interface SqliteFile {
-  path: string;
-  busyTimeoutMs: number;
-  synchronous: 'normal' | 'full';
-}
 
 export interface SqliteAuditWriterOptions {
   logger?: Logger;
@@ -76,13 +70,7 @@ export class SqliteAuditWriter {
 
   /** Appends `ops` to the chain in one transaction, stamped `recordedAt`. */
   commit(ops: ReadonlyArray<AuditOp>, recordedAt: number): Promise<void> {
-    const batch: ChainBatch = { events: [], retried: [], recordedAt };
-    for (const op of ops) {
-      batch.events.push(op.event);
-      batch.retried.push(op.attempted === true);
-      op.attempted = true;
-    }
-    return this.append(batch);
+    return this.append(chainBatch(ops, recordedAt));
   }
 
   /** Appends `batch` to the chain in one transaction (its events marked retried are looked up first). */

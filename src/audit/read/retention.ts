@@ -1,8 +1,9 @@
 import { type Logger, pino } from 'pino';
-import { type Clock, systemClock } from '../core/clock.js';
-import type { Store } from '../store/store.js';
-import { purgeEvent } from './audit-event.js';
-import { appendEvents, CHAIN_ID, lockChainHead } from './chain-append.js';
+import { type Clock, systemClock } from '../../core/clock.js';
+import type { Store } from '../../store/store.js';
+import { purgeEvent } from '../record/audit-event.js';
+import { appendEvents, lockChainHead } from '../write/audit-writes.js';
+import { CHAIN_ID } from '../write/chain-append.js';
 
 export interface PurgeOptions {
   /** Time of the purge record (default: now). */
@@ -63,7 +64,7 @@ export async function purgeBefore(
         { fromSeq: head.baseSeq + 1, toSeq, lastHash: last.hash, before: cutoff },
         now,
       );
-      await appendEvents(trx, head, [record], now);
+      await appendEvents(trx, store.dialect, head, [record], now);
       await trx
         .updateTable('audit_chain')
         .set({ base_seq: toSeq, base_hash: last.hash })

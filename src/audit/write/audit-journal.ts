@@ -10,7 +10,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import type { NewAuditEvent } from '../audit/audit-event.js';
+import type { NewAuditEvent } from '../record/audit-event.js';
 
 /** One journalled record: the event and the `recorded_at` it is chained with. */
 export interface JournalEntry {

@@ -1,4 +1,14 @@
 import { type Logger, pino } from 'pino';
+import type { AuditSink, CommandRecord, SessionRecord } from '../../core/audit-sink.js';
+import { type Clock, systemClock } from '../../core/clock.js';
+import type { CaptureLimits, CommandOutcome } from '../../core/command.js';
+import { GatehouseError } from '../../core/errors.js';
+import type { Store } from '../../store/store.js';
+import { AuditJournal, journalDir } from '../write/audit-journal.js';
+import { type AuditOp, writeAuditBatch } from '../write/audit-writes.js';
+import { GroupCommit, type GroupCommitStats } from '../write/group-commit.js';
+import { JournalIngestor } from '../write/journal-ingestor.js';
+import { type CheckpointStats, SqliteAuditWriter } from '../write/sqlite-audit-writer.js';
 import {
   commandEvent,
   type NewAuditEvent,
@@ -6,17 +16,7 @@ import {
   type SessionKeys,
   sessionEndEvent,
   sessionStartEvent,
-} from '../audit/audit-event.js';
-import type { AuditSink, CommandRecord, SessionRecord } from '../core/audit-sink.js';
-import { type Clock, systemClock } from '../core/clock.js';
-import type { CaptureLimits, CommandOutcome } from '../core/command.js';
-import { GatehouseError } from '../core/errors.js';
-import { AuditJournal, journalDir } from './audit-journal.js';
-import { type AuditOp, writeAuditBatch } from './audit-writes.js';
-import { GroupCommit, type GroupCommitStats } from './group-commit.js';
-import { JournalIngestor } from './journal-ingestor.js';
-import { type CheckpointStats, SqliteAuditWriter } from './sqlite-audit-writer.js';
-import type { Store } from './store.js';
+} from './audit-event.js';
 
 export interface StoreAuditSinkOptions {
   /**

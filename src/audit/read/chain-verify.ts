@@ -1,9 +1,9 @@
 import type { Kysely, Selectable } from 'kysely';
-import { GatehouseError } from '../core/errors.js';
-import type { AuditEventsTable, Database } from '../store/database.js';
-import type { PurgeData } from './audit-event.js';
-import { CHAIN_ID } from './chain-append.js';
-import { recordHash } from './chain-hash.js';
+import { GatehouseError } from '../../core/errors.js';
+import type { AuditEventsTable, Database } from '../../store/database.js';
+import type { PurgeData } from '../record/audit-event.js';
+import { recordHash } from '../record/chain-hash.js';
+import { CHAIN_ID } from '../write/chain-append.js';
 
 /** What is wrong with the first broken record. */
 export type ChainProblem = 'edited' | 'missing' | 'out_of_order' | 'inserted';

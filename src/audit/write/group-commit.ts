@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { GatehouseError } from '../core/errors.js';
+import { GatehouseError } from '../../core/errors.js';
 
 /** An op that someone may be waiting on; the queue settles and then clears these. */
 export interface Waitable {

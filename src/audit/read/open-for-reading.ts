@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { loadConfig } from '../config/load.js';
-import { openStore, type Store } from '../store/index.js';
-import { parseStoreUrl, redactStoreUrl } from '../store/store-url.js';
+import { loadConfig } from '../../config/load.js';
+import { openStore, type Store } from '../../store/index.js';
+import { parseStoreUrl, redactStoreUrl } from '../../store/store-url.js';
 
 /**
  * Opens the store a config names, to read the audit record without a running gateway

@@ -1,4 +1,4 @@
-import type { SessionWithCommands, StoredCommand, StoredSession } from '../store/records.js';
+import type { SessionWithCommands, StoredCommand, StoredSession } from '../record/records.js';
 
 /** A session as the API and `--json` show it: times in ISO 8601. */
 export function sessionView(session: StoredSession) {

@@ -1,22 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { NewAuditEvent } from '../audit/audit-event.js';
-import type { recordHash } from '../audit/chain-hash.js';
+import type { recordHash } from '../record/chain-hash.js';
+import type { appendToChainSync, ChainBatch, ChainStatements, factKey } from './chain-append.js';
 
 // Runs inside the audit writer thread, which loads it from sources (type stripping) as well as
 // from dist: at run time it imports node built-ins only (see sqlite-audit-worker.ts).
-
-/** One batch for the chain, as the main thread posts it. */
-export interface ChainBatch {
-  events: NewAuditEvent[];
-  /** Per event: a commit holding it was tried before, so it may already be stored. */
-  retried: boolean[];
-  /** The batch's `recorded_at` (epoch ms, the gateway's clock). */
-  recordedAt: number;
-  /** Per event, when records journalled at different times are chained together. */
-  recordedAtEach?: number[] | undefined;
-}
 
 export interface ChainConnectionOptions {
   busyTimeoutMs: number;
@@ -49,45 +38,44 @@ export function openChainConnection(path: string, options: ChainConnectionOption
 interface HeadRow {
   head_seq: number;
   head_hash: string;
+  base_seq: number;
+  base_hash: string;
+}
+
+/**
+ * What the writer runs, which the thread loads at run time (see sqlite-audit-worker.ts): the
+ * chain's one append implementation (chain-append.ts) and the record hash.
+ */
+export interface ChainCode {
+  CHAIN_ID: string;
+  appendToChainSync: typeof appendToChainSync;
+  factKey: typeof factKey;
+  recordHash: typeof recordHash;
 }
 
 /**
  * Appends batches to the hash chain with prepared statements, one transaction per batch:
  * BEGIN IMMEDIATE (the write lock, waiting out `busy_timeout` for another writer such as a
- * retention purge), read the head, hash and insert each record, move the head, COMMIT.
- * The same rows and hashes as `appendEvents` (src/audit/chain-append.ts).
+ * retention purge), then `appendToChainSync` (chain-append.ts, the same steps as the Kysely
+ * path: read the head, look up retried records, hash and insert, move the head), COMMIT.
  */
 export class SqliteChainWriter {
   readonly #db: DatabaseSync;
-  readonly #hash: typeof recordHash;
+  readonly #code: ChainCode;
+  readonly #statements: ChainStatements;
   readonly #begin: StatementSync;
   readonly #commit: StatementSync;
   readonly #rollback: StatementSync;
-  readonly #head: StatementSync;
-  readonly #moveHead: StatementSync;
-  readonly #insert: StatementSync;
-  readonly #stored: StatementSync;
   readonly #checkpoint: StatementSync;
 
-  constructor(db: DatabaseSync, hash: typeof recordHash) {
+  constructor(db: DatabaseSync, code: ChainCode) {
     this.#db = db;
-    this.#hash = hash;
+    this.#code = code;
     this.#begin = db.prepare('BEGIN IMMEDIATE');
     this.#commit = db.prepare('COMMIT');
     this.#rollback = db.prepare('ROLLBACK');
-    // 'main' is CHAIN_ID (src/audit/chain-append.ts), which this file cannot import.
-    this.#head = db.prepare("SELECT head_seq, head_hash FROM audit_chain WHERE id = 'main'");
-    this.#moveHead = db.prepare(
-      "UPDATE audit_chain SET head_seq = ?, head_hash = ? WHERE id = 'main'",
-    );
-    this.#insert = db.prepare(
-      `INSERT INTO audit_events (seq, recorded_at, kind, session_id, command_seq, at, connector,
-        subject, decision, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.#stored = db.prepare(
-      'SELECT 1 FROM audit_events WHERE session_id IS ? AND command_seq IS ? AND kind = ? LIMIT 1',
-    );
     this.#checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
+    this.#statements = chainStatements(db, code);
   }
 
   /**
@@ -96,48 +84,13 @@ export class SqliteChainWriter {
    * Throws after rolling back when anything fails; nothing of the batch is then stored.
    */
   append(batch: ChainBatch): number {
-    const { events, retried, recordedAtEach } = batch;
     this.#begin.run();
     try {
-      const head = this.#head.get() as HeadRow | undefined;
-      if (!head)
-        throw new Error('the audit chain head row is missing (see gatehouse audit verify)');
-      let seq = Number(head.head_seq);
-      let prevHash = head.head_hash;
-      let written = 0;
-      for (let i = 0; i < events.length; i++) {
-        const event = events[i]!;
-        if (retried[i] && this.#stored.get(event.sessionId, event.commandSeq, event.kind)) continue;
-        const recordedAt = recordedAtEach?.[i] ?? batch.recordedAt;
-        const hash = this.#hash(prevHash, {
-          recordedAt,
-          kind: event.kind,
-          sessionId: event.sessionId,
-          commandSeq: event.commandSeq,
-          at: event.at,
-          connector: event.connector,
-          subject: event.subject,
-          decision: event.decision,
-          data: event.data,
-        });
-        this.#insert.run(
-          ++seq,
-          recordedAt,
-          event.kind,
-          event.sessionId,
-          event.commandSeq,
-          event.at,
-          event.connector,
-          event.subject,
-          event.decision,
-          event.data,
-          prevHash,
-          hash,
-        );
-        prevHash = hash;
-        written++;
-      }
-      if (written > 0) this.#moveHead.run(seq, prevHash);
+      const { written } = this.#code.appendToChainSync(
+        this.#statements,
+        batch,
+        this.#code.recordHash,
+      );
       this.#commit.run();
       return written;
     } catch (err) {
@@ -164,4 +117,61 @@ export class SqliteChainWriter {
   close(): void {
     if (this.#db.isOpen) this.#db.close();
   }
+}
+
+/** The chain's statements on the writer's connection, prepared once (BEGIN IMMEDIATE holds the head). */
+function chainStatements(db: DatabaseSync, code: ChainCode): ChainStatements {
+  const { CHAIN_ID: chain, factKey: key } = code;
+  const head = db.prepare(
+    'SELECT head_seq, head_hash, base_seq, base_hash FROM audit_chain WHERE id = ?',
+  );
+  const moveHead = db.prepare('UPDATE audit_chain SET head_seq = ?, head_hash = ? WHERE id = ?');
+  const insert = db.prepare(
+    `INSERT INTO audit_events (seq, recorded_at, kind, session_id, command_seq, at, connector,
+      subject, decision, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const stored = db.prepare(
+    'SELECT 1 FROM audit_events WHERE session_id IS ? AND command_seq IS ? AND kind = ? LIMIT 1',
+  );
+  return {
+    head() {
+      const row = head.get(chain) as HeadRow | undefined;
+      return (
+        row && {
+          headSeq: Number(row.head_seq),
+          headHash: row.head_hash,
+          baseSeq: Number(row.base_seq),
+          baseHash: row.base_hash,
+        }
+      );
+    },
+    stored(events) {
+      const found = new Set<string>();
+      for (const event of events) {
+        if (stored.get(event.sessionId, event.commandSeq, event.kind)) found.add(key(event));
+      }
+      return found;
+    },
+    insert(rows) {
+      for (const row of rows) {
+        insert.run(
+          row.seq,
+          row.recorded_at,
+          row.kind,
+          row.session_id,
+          row.command_seq,
+          row.at,
+          row.connector,
+          row.subject,
+          row.decision,
+          row.data,
+          row.prev_hash,
+          row.hash,
+        );
+      }
+    },
+    moveHead(seq, hash) {
+      moveHead.run(seq, hash, chain);
+    },
+  };
 }

@@ -1,8 +1,8 @@
-import type { Action } from '../config/schema.js';
-import type { ClientInfo } from '../core/audit-sink.js';
-import type { CommandOutcome } from '../core/command.js';
-import type { Decision } from '../core/decision.js';
-import type { Identity } from '../core/identity.js';
+import type { Action } from '../../config/schema.js';
+import type { ClientInfo } from '../../core/audit-sink.js';
+import type { CommandOutcome } from '../../core/command.js';
+import type { Decision } from '../../core/decision.js';
+import type { Identity } from '../../core/identity.js';
 
 /** A session as the store returns it. */
 export interface StoredSession {

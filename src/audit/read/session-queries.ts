@@ -1,24 +1,50 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
+import type { Action } from '../../config/schema.js';
+import type { AuditEventsTable, Database } from '../../store/database.js';
+import type { Store } from '../../store/store.js';
 import type {
   CommandData,
   OutcomeData,
   SessionEndData,
   SessionStartData,
-} from '../audit/audit-event.js';
-import type { Action } from '../config/schema.js';
-import type { AuditEventsTable, Database } from './database.js';
-import type { SessionQuery, SessionWithCommands, StoredCommand, StoredSession } from './records.js';
+} from '../record/audit-event.js';
+import type {
+  SessionQuery,
+  SessionWithCommands,
+  StoredCommand,
+  StoredSession,
+} from '../record/records.js';
 
 const MAX_LIMIT = 1000;
+
+/**
+ * The store the session queries read, and its `beforeRead` hook: the gateway's audit sink
+ * registers it (src/audit/start-audit.ts) so this process reads its own records at once.
+ */
+export type SessionSource = Pick<Store, 'db'> & Partial<Pick<Store, 'beforeRead'>>;
 
 /**
  * Sessions matching the query, most recent first, read from the audit chain's records (the
  * records are the sessions; there is no second copy that could disagree with them).
  */
 export async function listSessions(
-  db: Kysely<Database>,
+  store: SessionSource,
   query: SessionQuery = {},
 ): Promise<StoredSession[]> {
+  await store.beforeRead?.();
+  return selectSessions(store.db, query);
+}
+
+/** One session with its commands in sequence order, or undefined (unknown, or its start purged). */
+export async function getSession(
+  store: SessionSource,
+  id: string,
+): Promise<SessionWithCommands | undefined> {
+  await store.beforeRead?.();
+  return selectSession(store.db, id);
+}
+
+async function selectSessions(db: Kysely<Database>, query: SessionQuery): Promise<StoredSession[]> {
   let select = db
     .selectFrom('audit_events as s')
     .select(['s.session_id', 's.connector', 's.at', 's.data'])
@@ -81,8 +107,7 @@ export async function listSessions(
   });
 }
 
-/** One session with its commands in sequence order, or undefined (unknown, or its start purged). */
-export async function getSession(
+async function selectSession(
   db: Kysely<Database>,
   id: string,
 ): Promise<SessionWithCommands | undefined> {
