@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { buildApi, listenApi } from '../api/api-server.js';
 import { startAudit } from '../audit/start-audit.js';
 import type { Config } from '../config/schema.js';
+import { CONNECTOR_MODULES, connectorModule } from '../connectors/registry.js';
 import { registerConsole } from '../console/index.js';
 import type { AuditSink } from '../core/audit-sink.js';
 import { systemClock } from '../core/clock.js';
@@ -17,7 +18,7 @@ import { createPolicy } from '../policy/index.js';
 import { resolveSecret } from '../secrets/index.js';
 import { type AuditSinkStats, openStore, type Store } from '../store/index.js';
 import { startApprovals } from './approvals-wiring.js';
-import { connectorFactory } from './connector-registry.js';
+import { createPolicyTester } from './policy-tester.js';
 
 export interface StartOptions {
   logger?: Logger;
@@ -55,7 +56,7 @@ export async function startGateway(
   options: StartOptions = {},
 ): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger();
-  const factories = config.connectors.map((c) => connectorFactory(c.type));
+  const factories = config.connectors.map((c) => connectorModule(c.type).create);
   const tls = readListenerTls(config);
   // Swapped whole on reload; connectors hold a stable view that reads the current plans.
   let masking = compileConnectorMasking(config);
@@ -99,7 +100,7 @@ export async function startGateway(
     const gate = new Gate({
       audit: options.wrapAuditSink ? options.wrapAuditSink(audit.sink) : audit.sink,
       capture: audit.capture,
-      policy: createPolicy(),
+      policy: createPolicy(CONNECTOR_MODULES),
       clock,
       logger,
       metrics,
@@ -124,6 +125,7 @@ export async function startGateway(
       approvals: approvals.service,
       changes: approvals.changes,
       connectors: () => live.connectors,
+      policyTester: createPolicyTester(CONNECTOR_MODULES),
       clock,
       logger,
       publicUrl,

@@ -1,9 +1,10 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
-import type {
-  CommandData,
-  OutcomeData,
-  SessionEndData,
-  SessionStartData,
+import {
+  type CommandData,
+  type OutcomeData,
+  type SessionEndData,
+  type SessionStartData,
+  storedAttributes,
 } from '../audit/audit-event.js';
 import type { Action } from '../config/schema.js';
 import type { AuditEventsTable, Database } from './database.js';
@@ -155,7 +156,7 @@ function toCommand(seq: number, at: number, data: CommandData): StoredCommand {
     text: data.text,
     ...(data.params !== undefined && { params: data.params }),
     classes: data.classes,
-    ...(data.whereAbsent !== undefined && { whereAbsent: data.whereAbsent }),
+    ...(storedAttributes(data) !== undefined && { attributes: storedAttributes(data) }),
     unclassifiable: data.unclassifiable === true,
     ...(data.target !== undefined && { target: data.target }),
     decision: {

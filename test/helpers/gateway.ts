@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type pg from 'pg';
 import { type Logger, pino } from 'pino';
 import { stringify } from 'yaml';
-import { parseConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/connectors/registry.js';
 import { DevIssuer } from '../../src/identity/index.js';
 import { type RunningGateway, startGateway } from '../../src/server/gateway.js';
 import type { StoredCommand } from '../../src/store/records.js';

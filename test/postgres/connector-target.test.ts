@@ -1,7 +1,7 @@
 /** The gateway logs in to the target with its own credentials: SCRAM-SHA-256, MD5, cleartext, TLS. */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TargetConfig } from '../../src/config/schema.js';
+import type { PostgresTargetConfig as TargetConfig } from '../../src/connectors/postgres/postgres-target-config.js';
 import { selfSignedTls, startTestGateway } from '../../src/connectors/postgres/testing.js';
 import { ensureTargetRoles, startTlsFront, TARGET_ROLES } from './target-fixtures.js';
 

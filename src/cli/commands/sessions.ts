@@ -4,6 +4,7 @@ import { formatReplay } from '../../audit/session-replay.js';
 import { sessionDetailView, sessionView } from '../../audit/session-view.js';
 import { parseTimeArg } from '../../audit/time-arg.js';
 import type { Action } from '../../config/schema.js';
+import { CONNECTOR_MODULES } from '../../connectors/registry.js';
 import type { Store } from '../../store/index.js';
 
 interface ListOptions {
@@ -119,7 +120,7 @@ export function registerSessionsCommand(program: Command): void {
 }
 
 async function withStore(config: string, work: (store: Store) => Promise<void>): Promise<void> {
-  const store = await openStoreForReading(config);
+  const store = await openStoreForReading(config, CONNECTOR_MODULES);
   try {
     await work(store);
   } finally {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isSqlStatementClass } from '../../policy/statement-classes.js';
 import { loadSqlClassifier, type SqlClassifier } from './postgres-classifier.js';
+import { isSqlStatementClass } from './postgres-statement-classes.js';
 
 let classifier: SqlClassifier;
 beforeAll(async () => {

@@ -15,6 +15,7 @@ import type { Decision, DecisionContext, PolicyDecider } from '../../core/decisi
 import { Gate } from '../../core/gate.js';
 import { GateMetrics } from '../../core/metrics.js';
 import { createPostgresConnector, type PostgresConnectorOptions } from './postgres-connector.js';
+import { postgresConfig } from './postgres-target-config.js';
 import { createTestIssuer, type TestIssuer } from './testing-issuer.js';
 
 export { createTestIssuer, type TestIssuer, type TestTokenClaims } from './testing-issuer.js';
@@ -50,9 +51,13 @@ export class TestPolicy implements PolicyDecider {
     const rank = { allow: 0, review: 1, deny: 2 } as const;
     let best: Decision | undefined;
     for (const rule of connector.rules) {
-      const { statement, where, groups } = rule.when;
+      const { statement, where, groups } = rule.when as {
+        statement?: string[];
+        where?: string;
+        groups?: string[];
+      };
       if (statement && !statement.some((c) => command.classes.includes(c))) continue;
-      if (where === 'absent' && !command.whereAbsent) continue;
+      if (where === 'absent' && command.attributes?.['where'] !== 'absent') continue;
       if (groups && !groups.some((g) => identity.groups.includes(g))) continue;
       if (!best || rank[rule.action] > rank[best.action]) {
         best = { action: rule.action, rule: rule.name, reason: rule.reason ?? `rule ${rule.name}` };
@@ -159,7 +164,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       host,
       port,
       user: 'gatehouse',
-      database: config.target.database,
+      database: postgresConfig(config).target.database,
       password: token,
       ...extra,
     }),
