@@ -73,7 +73,7 @@ export interface ReplayCommand {
  * docs/architecture.md walks one command through it.
  */
 export interface ConnectorModule<Target = unknown> {
-  /** The `type:` value in config, e.g. `postgres`. */
+  /** The `type:` value in config that selects this module (one per protocol). */
   readonly type: string;
   /** Validates the connector's `target:` section (shared code sees the result as unknown). */
   readonly targetSchema: z.ZodType<Target>;
