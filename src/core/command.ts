@@ -3,7 +3,10 @@
  * it with their own parser; policy, approvals and audit only ever see this shape.
  */
 export interface Command {
-  /** The protocol that produced it: a registered connector type (`ConnectorModule.type`). */
+  /**
+   * The protocol that produced it: a registered connector type (`ConnectorModule.type`).
+   * Connectors always set it; optional so commands built elsewhere (tests, fixtures) need not.
+   */
   protocol?: string;
   /** What a reviewer reads: the command as the client sent it (a query, a request line, a shell command…). */
   text: string;
