@@ -14,9 +14,7 @@ import type { ConnectorModule } from '../core/connector-module.js';
 import { postgresModule } from './postgres/postgres-module.js';
 
 /** Every connector module of this build, one line per protocol. */
-export const CONNECTOR_MODULES: ReadonlyArray<ConnectorModule> = [
-  postgresModule as ConnectorModule,
-];
+export const CONNECTOR_MODULES: ReadonlyArray<ConnectorModule> = [postgresModule];
 
 /** The module for a connector `type`; throws when this build has none (config rejects it first). */
 export function connectorModule(type: string): ConnectorModule {
