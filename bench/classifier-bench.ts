@@ -15,8 +15,9 @@ import {
   PreparedStatements,
   type SqlClassifier,
 } from '../src/connectors/postgres/classify/classifier.js';
+import { CONNECTOR_MODULES, configSchema } from '../src/connectors/registry.js';
+import type { Identity } from '../src/core/identity.js';
 import { createPolicy } from '../src/policy/index.js';
-import { connectorWith, identity } from '../src/policy/testing.js';
 
 const STATEMENTS: Record<string, string> = {
   'point select': 'SELECT id, email FROM users WHERE id = $1',
@@ -86,7 +87,7 @@ async function main(): Promise<void> {
   session.apply(classifier.classify('PREPARE p AS UPDATE t SET x = 1 WHERE id = $1'));
   const execute = measure(200_000, () => classifier.classify('EXECUTE p(1)', session));
 
-  const policy = createPolicy();
+  const policy = createPolicy(CONNECTOR_MODULES);
   const connector = connectorWith([
     { name: 'no-dropping-databases', when: { statement: ['drop_database'] }, action: 'deny' },
     {
@@ -100,7 +101,13 @@ async function main(): Promise<void> {
       action: 'review',
     },
   ]);
-  const who = identity({ agent: true, groups: ['agents'] });
+  const who: Identity = {
+    issuer: 'https://issuer.test',
+    issuerName: 'test',
+    subject: 'alice',
+    groups: ['agents'],
+    agent: true,
+  };
   const command = {
     text: 'x',
     ...classifier.classify(STATEMENTS['update (pgbench)']!),
@@ -127,3 +134,22 @@ async function main(): Promise<void> {
 }
 
 await main();
+
+/** One postgres connector with `rules`, as the config schema produces it. */
+function connectorWith(rules: unknown[]) {
+  const config = configSchema.parse({
+    identity: { issuers: [{ name: 'dev', dev: true }] },
+    reviews: { approvers: ['dba'] },
+    connectors: [
+      {
+        name: 'c',
+        type: 'postgres',
+        listen: '127.0.0.1:0',
+        target: { host: '127.0.0.1', port: 5432, database: 'app' },
+        access: { groups: ['*'] },
+        rules,
+      },
+    ],
+  });
+  return config.connectors[0]!;
+}

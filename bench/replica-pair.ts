@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { stringify } from 'yaml';
-import { parseConfig } from '../src/config/load.js';
+import { parseConfig } from '../src/connectors/registry.js';
 import { DevIssuer } from '../src/identity/index.js';
 
 export interface PostgresServer {

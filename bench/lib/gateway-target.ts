@@ -143,7 +143,7 @@ async function warmUp(endpoint: Endpoint, scenario: Scenario): Promise<void> {
 
 async function loadGateway() {
   const [{ parseConfig }, { DevIssuer }, { startGateway }, { pino }] = await Promise.all([
-    import('../../src/config/load.js'),
+    import('../../src/connectors/registry.js'),
     import('../../src/identity/index.js'),
     import('../../src/server/gateway.js'),
     import('pino'),

@@ -81,7 +81,11 @@ export const commandSchema = {
     text: { type: 'string' },
     params: { type: 'array', items: { type: ['string', 'null'] } },
     classes: strings,
-    whereAbsent: { type: 'boolean' },
+    attributes: {
+      type: 'object',
+      description: "protocol facts the connector's rule conditions test, named by the connector",
+      additionalProperties: { type: ['string', 'boolean'] },
+    },
     unclassifiable: { type: 'boolean' },
     target: stringMap,
     decision: {

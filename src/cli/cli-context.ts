@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { loadConfig } from '../connectors/registry.js';
 
 /** Options every command that talks to a running gateway accepts. */
 export interface RemoteOptions {

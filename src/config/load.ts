@@ -4,12 +4,17 @@ import { type Document, LineCounter, parseDocument } from 'yaml';
 import { ConfigError, type ConfigIssue, formatKeyPath } from './config-error.js';
 import { locate } from './locate.js';
 import { checkSecretRefs, checkTlsFiles, resolveConfigPaths } from './references.js';
-import { type Config, configSchema } from './schema.js';
+import { buildConfigSchema, type Config, type ConnectorSchemaModule } from './schema.js';
 import { configErrorMap, type SchemaProblem, schemaProblems } from './schema-issues.js';
 
 export { ConfigError, type ConfigIssue, formatIssue } from './config-error.js';
 
 export interface ParseOptions {
+  /**
+   * The connector modules of this build (`src/connectors/registry.ts`): they supply each
+   * connector type's `target` and rule-condition schemas.
+   */
+  modules: ReadonlyArray<ConnectorSchemaModule>;
   /**
    * Directory that relative paths in the config are resolved against. Defaults to the
    * directory of `sourceName` (so `parseConfig(text, 'conf/gatehouse.yaml')` behaves like
@@ -35,7 +40,7 @@ export interface ParseOptions {
  * Throws `ConfigError` listing every problem (unreadable file, YAML syntax, schema, secret
  * references) with key path and line.
  */
-export async function loadConfig(path: string, options: ParseOptions = {}): Promise<Config> {
+export async function loadConfig(path: string, options: ParseOptions): Promise<Config> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -54,7 +59,7 @@ export async function loadConfig(path: string, options: ParseOptions = {}): Prom
  * Validates config text. `sourceName` names the file in issues and (through its directory)
  * anchors relative paths unless `options.baseDir` is given. Throws `ConfigError`.
  */
-export function parseConfig(text: string, sourceName: string, options: ParseOptions = {}): Config {
+export function parseConfig(text: string, sourceName: string, options: ParseOptions): Config {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -80,7 +85,7 @@ export function parseConfig(text: string, sourceName: string, options: ParseOpti
     throw new ConfigError(sourceName, [{ path: '', line: 1, message: 'config is empty' }]);
   }
   const baseDir = options.baseDir ?? dirname(resolve(sourceName));
-  const parsed = configSchema.safeParse(data, { error: configErrorMap });
+  const parsed = schemaFor(options.modules).safeParse(data, { error: configErrorMap });
   const problems = parsed.success ? [] : schemaProblems(parsed.error.issues);
   if (options.checkReferences) {
     // Secrets are checked on the document as written, so an unset variable is reported in
@@ -94,10 +99,27 @@ export function parseConfig(text: string, sourceName: string, options: ParseOpti
   }
   if (!parsed.success) throw new ConfigError(sourceName, placeProblems(doc, lines, problems));
   const config = parsed.data;
-  resolveConfigPaths(config, baseDir);
-  if (options.checkReferences) problems.push(...checkTlsFiles(config));
+  resolveConfigPaths(config, baseDir, options.modules);
+  if (options.checkReferences) problems.push(...checkTlsFiles(config, options.modules));
   if (problems.length > 0) throw new ConfigError(sourceName, placeProblems(doc, lines, problems));
   return config;
+}
+
+const schemas = new WeakMap<
+  ReadonlyArray<ConnectorSchemaModule>,
+  ReturnType<typeof buildConfigSchema>
+>();
+
+/** The composed schema, built once per module list. */
+function schemaFor(
+  modules: ReadonlyArray<ConnectorSchemaModule>,
+): ReturnType<typeof buildConfigSchema> {
+  let schema = schemas.get(modules);
+  if (!schema) {
+    schema = buildConfigSchema(modules);
+    schemas.set(modules, schema);
+  }
+  return schema;
 }
 
 function placeProblems(

@@ -1,7 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { checkSecret, isSecretRef } from '../secrets/index.js';
-import type { Config, SecretRef } from './schema.js';
+import type { Config, ConnectorSchemaModule, SecretRef } from './schema.js';
 import type { SchemaProblem } from './schema-issues.js';
 
 /** A file named in the config, with where it sits and how to rewrite it. */
@@ -28,7 +28,7 @@ export function findSecretRefs(
   return Object.entries(config).flatMap(([key, value]) => findSecretRefs(value, [...path, key]));
 }
 
-function fileFields(config: Config): FileField[] {
+function fileFields(config: Config, modules: ReadonlyArray<ConnectorSchemaModule>): FileField[] {
   const fields: FileField[] = [];
   const tls = config.server.tls;
   if (tls) {
@@ -61,16 +61,15 @@ function fileFields(config: Config): FileField[] {
     });
   });
   config.connectors.forEach((connector, i) => {
-    const targetTls = connector.target.tls;
-    if (typeof targetTls !== 'object' || targetTls.ca === undefined) return;
-    fields.push({
-      path: ['connectors', i, 'target', 'tls', 'ca'],
-      file: targetTls.ca,
-      set: (f) => {
-        targetTls.ca = f;
-      },
-      mustExist: true,
-    });
+    const module = modules.find((m) => m.type === connector.type);
+    for (const file of module?.targetFiles?.(connector.target as never) ?? []) {
+      fields.push({
+        path: ['connectors', i, 'target', ...file.path],
+        file: file.file,
+        set: (f) => file.set(f),
+        mustExist: true,
+      });
+    }
   });
   for (const { path, ref } of findSecretRefs(config)) {
     if ('file' in ref)
@@ -89,14 +88,18 @@ function fileFields(config: Config): FileField[] {
 /**
  * Makes every relative file path in the config absolute against `baseDir` (the config file's
  * directory): the SQLite path in `store.url`, `server.tls` files, issuer `key_file`, target
- * TLS `ca`, and `{file}` secret references. Mutates the freshly validated config.
+ * TLS files a connector module names, and `{file}` secret references. Mutates the freshly validated config.
  */
-export function resolveConfigPaths(config: Config, baseDir: string): void {
+export function resolveConfigPaths(
+  config: Config,
+  baseDir: string,
+  modules: ReadonlyArray<ConnectorSchemaModule>,
+): void {
   const sqlite = /^sqlite:(.*)$/.exec(config.store.url);
   if (sqlite && sqlite[1] !== ':memory:' && !isAbsolute(sqlite[1]!)) {
     config.store.url = `sqlite:${resolve(baseDir, sqlite[1]!)}`;
   }
-  for (const field of fileFields(config)) {
+  for (const field of fileFields(config, modules)) {
     if (!isAbsolute(field.file)) field.set(resolve(baseDir, field.file));
   }
 }
@@ -121,9 +124,12 @@ export function checkSecretRefs(
 }
 
 /** Checks that the TLS files the config names are readable. Run after `resolveConfigPaths`. */
-export function checkTlsFiles(config: Config): SchemaProblem[] {
+export function checkTlsFiles(
+  config: Config,
+  modules: ReadonlyArray<ConnectorSchemaModule>,
+): SchemaProblem[] {
   const problems: SchemaProblem[] = [];
-  for (const field of fileFields(config)) {
+  for (const field of fileFields(config, modules)) {
     if (!field.mustExist) continue;
     try {
       accessSync(field.file, constants.R_OK);

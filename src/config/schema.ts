@@ -196,24 +196,26 @@ const timeWindow = z.strictObject({
   tz: z.string().optional(),
 });
 
-const ruleConditions = z.strictObject({
+/** Rule conditions every connector type understands: identity and time. */
+const commonConditions = {
   groups: stringList.optional(),
   groups_not: stringList.optional(),
   subjects: stringList.optional(),
   agent: z.boolean().optional(),
-  statement: stringList.optional(),
-  where: z.enum(['absent', 'present']).optional(),
-  database: stringList.optional(),
-  namespace: stringList.optional(),
-  verb: stringList.optional(),
-  resource: stringList.optional(),
-  subresource: stringList.optional(),
-  privileged: z.boolean().optional(),
-  command: stringList.optional(),
-  shell: z.boolean().optional(),
   time: z.union([timeWindow, z.array(timeWindow)]).optional(),
-});
-export type RuleConditions = z.infer<typeof ruleConditions>;
+};
+
+/** A rule's `when` as validated: the common conditions plus those of the connector's module. */
+export type RuleConditions = {
+  groups?: string[];
+  groups_not?: string[];
+  subjects?: string[];
+  agent?: boolean;
+  time?: z.infer<typeof timeWindow> | Array<z.infer<typeof timeWindow>>;
+} & { readonly [key: string]: unknown };
+
+/** The condition keys config handles for every connector type (the rest come from modules). */
+export const COMMON_CONDITION_KEYS: ReadonlySet<string> = new Set(Object.keys(commonConditions));
 
 const reviewSchema = z.strictObject({
   approvers: z.array(z.string()).min(1).optional(),
@@ -227,14 +229,13 @@ export type ReviewConfig = z.infer<typeof reviewSchema>;
 export const actionSchema = z.enum(['allow', 'deny', 'review']);
 export type Action = z.infer<typeof actionSchema>;
 
-const ruleSchema = z.strictObject({
-  name: z.string().min(1),
-  when: ruleConditions.prefault({}),
-  action: actionSchema,
-  review: reviewSchema.optional(),
-  reason: z.string().optional(),
-});
-export type RuleConfig = z.infer<typeof ruleSchema>;
+export interface RuleConfig {
+  name: string;
+  when: RuleConditions;
+  action: Action;
+  review?: ReviewConfig;
+  reason?: string;
+}
 
 const maskingRule = z.strictObject({
   columns: z.array(z.string()).optional(),
@@ -245,47 +246,116 @@ const maskingRule = z.strictObject({
 });
 export type MaskingRuleConfig = z.infer<typeof maskingRule>;
 
-const targetTls = z.union([
-  z.enum(['disable', 'require', 'verify-full']),
-  z.strictObject({
-    mode: z.enum(['disable', 'require', 'verify-full']),
-    ca: z.string().optional(),
-    servername: z.string().optional(),
-  }),
-]);
+/**
+ * What config needs from a connector module (`ConnectorModule` in core satisfies it): the
+ * `type:` it answers to and the schemas of its `target:` section and of its rule conditions.
+ * Config composes them (`buildConfigSchema`); it never imports a connector.
+ */
+export interface ConnectorSchemaModule {
+  readonly type: string;
+  readonly targetSchema: z.ZodType;
+  readonly conditions: Readonly<Record<string, { readonly schema: z.ZodType }>>;
+  /** Files the validated target names (a CA bundle…), resolved and checked like the others. */
+  targetFiles?(target: never): TargetFile[];
+}
 
-const targetSchema = z.strictObject({
-  host: z.string().min(1),
-  port: z.number().int().min(1).max(65535),
-  database: z.string().optional(),
-  user: z.string().optional(),
-  password: secretRef.optional(),
-  tls: targetTls.prefault('disable'),
-});
-export type TargetConfig = z.infer<typeof targetSchema>;
+/** A file path inside a connector's `target:` section. */
+export interface TargetFile {
+  /** Key path below `target`, e.g. `['tls', 'ca']`. */
+  path: PropertyKey[];
+  file: string;
+  set(file: string): void;
+}
 
-const connectorSchema = z.strictObject({
-  name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'connector names use letters, digits, - and _'),
-  type: z.enum(['postgres', 'mysql', 'kubernetes', 'ssh', 'http', 'redis']),
-  listen: listenAddress,
-  target: targetSchema,
-  /** Who may connect at all: any listed group or subject; `groups: ["*"]` admits every verified identity. */
-  access: z
-    .strictObject({
-      groups: z.array(z.string()).optional(),
-      subjects: z.array(z.string()).optional(),
-    })
-    .refine(
-      (a) => (a.groups?.length ?? 0) + (a.subjects?.length ?? 0) > 0,
-      'name at least one group or subject',
-    ),
-  default: actionSchema.prefault('allow'),
-  rules: z.array(ruleSchema).prefault([]),
-  masking: z.array(maskingRule).prefault([]),
-  /** Largest protocol message accepted from a client, in bytes. */
-  max_message_bytes: z.number().int().min(1024).optional(),
-});
-export type ConnectorConfig = z.infer<typeof connectorSchema>;
+const connectorName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]*$/i, 'connector names use letters, digits, - and _');
+
+/** Who may connect at all: any listed group or subject; `groups: ["*"]` admits every verified identity. */
+const accessSchema = z
+  .strictObject({
+    groups: z.array(z.string()).optional(),
+    subjects: z.array(z.string()).optional(),
+  })
+  .refine(
+    (a) => (a.groups?.length ?? 0) + (a.subjects?.length ?? 0) > 0,
+    'name at least one group or subject',
+  );
+
+/** One connector entry for one module: the shared fields, its target and its conditions. */
+function connectorSchemaFor(module: ConnectorSchemaModule) {
+  const moduleConditions = Object.fromEntries(
+    Object.entries(module.conditions)
+      .filter(([key]) => !COMMON_CONDITION_KEYS.has(key))
+      .map(([key, spec]) => [key, spec.schema.optional()]),
+  );
+  const ruleSchema = z.strictObject({
+    name: z.string().min(1),
+    when: z.strictObject({ ...moduleConditions, ...commonConditions }).prefault({}),
+    action: actionSchema,
+    review: reviewSchema.optional(),
+    reason: z.string().optional(),
+  });
+  return z.strictObject({
+    name: connectorName,
+    type: z.literal(module.type),
+    listen: listenAddress,
+    target: module.targetSchema,
+    access: accessSchema,
+    default: actionSchema.prefault('allow'),
+    rules: z.array(ruleSchema).prefault([]),
+    masking: z.array(maskingRule).prefault([]),
+    /** Largest protocol message accepted from a client, in bytes. */
+    max_message_bytes: z.number().int().min(1024).optional(),
+  });
+}
+
+/**
+ * A connector as validated. Shared code sees `target` as unknown; the connector's own code
+ * knows its type (its module's `targetSchema`).
+ */
+export interface ConnectorConfig<Target = unknown> {
+  name: string;
+  /** A registered connector type (`ConnectorModule.type`). */
+  type: string;
+  listen: ListenAddress;
+  target: Target;
+  access: { groups?: string[]; subjects?: string[] };
+  default: Action;
+  rules: RuleConfig[];
+  masking: MaskingRuleConfig[];
+  max_message_bytes?: number;
+}
+
+/**
+ * One `connectors[]` entry, checked by the schema of the module its `type` names (strict per
+ * type). A type nobody registered is reported at `type`, naming the available ones.
+ */
+function connectorEntrySchema(
+  modules: ReadonlyArray<ConnectorSchemaModule>,
+): z.ZodType<ConnectorConfig, unknown> {
+  const available = modules.map((m) => m.type).join(', ') || '(none in this build)';
+  const unknownType = (input: unknown) => {
+    const type =
+      typeof input === 'object' && input !== null ? (input as { type?: unknown }).type : undefined;
+    return type === undefined
+      ? 'required'
+      : `unknown connector type "${String(type)}" (available: ${available})`;
+  };
+  const [first, ...rest] = modules.map(connectorSchemaFor);
+  if (!first) {
+    return z.unknown().superRefine((input, ctx) => {
+      ctx.addIssue({ code: 'custom', path: ['type'], message: unknownType(input) });
+    }) as unknown as z.ZodType<ConnectorConfig, unknown>;
+  }
+  const entry = z.discriminatedUnion('type', [first, ...rest], {
+    error: (issue) =>
+      issue.code === 'invalid_union' && issue.note === 'No matching discriminator'
+        ? unknownType(issue.input)
+        : undefined,
+  });
+  return entry as unknown as z.ZodType<ConnectorConfig, unknown>;
+}
 
 /** Ticket events a notifier can subscribe to (all of them when `events` is omitted). */
 export const notifierEvents = [
@@ -343,70 +413,89 @@ const maskingSchema = z
   })
   .prefault({});
 
-export const configSchema = z
-  .strictObject({
-    server: serverSchema,
-    store: storeSchema,
-    identity: identitySchema,
-    connectors: z.array(connectorSchema).prefault([]),
-    reviews: reviewsSchema,
-    audit: auditSchema,
-    masking: maskingSchema,
-  })
-  .superRefine((config, ctx) => {
-    const signIn = config.server.console;
-    const signInIssuer = config.identity.issuers.find((i) => i.name === signIn?.issuer);
-    if (signIn && (!signInIssuer || signInIssuer.dev || !signInIssuer.issuer)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['server', 'console', 'issuer'],
-        message:
-          'name an identity issuer that has an issuer URL (the dev issuer needs no console section)',
-      });
-    }
-    const seenNames = new Map<string, number>();
-    const seenListen = new Map<string, number>();
-    config.connectors.forEach((connector, index) => {
-      const before = seenNames.get(connector.name);
-      if (before !== undefined) {
+/**
+ * The config schema for a build's connector modules (`src/connectors/registry.ts` composes it).
+ * Everything but `connectors[].target` and the modules' rule conditions is shared.
+ */
+export function buildConfigSchema(
+  modules: ReadonlyArray<ConnectorSchemaModule>,
+): z.ZodType<Config, unknown> {
+  return z
+    .strictObject({
+      server: serverSchema,
+      store: storeSchema,
+      identity: identitySchema,
+      connectors: z.array(connectorEntrySchema(modules)).prefault([]) as z.ZodType<
+        ConnectorConfig[],
+        unknown
+      >,
+      reviews: reviewsSchema,
+      audit: auditSchema,
+      masking: maskingSchema,
+    })
+    .superRefine((config, ctx) => {
+      const signIn = config.server.console;
+      const signInIssuer = config.identity.issuers.find((i) => i.name === signIn?.issuer);
+      if (signIn && (!signInIssuer || signInIssuer.dev || !signInIssuer.issuer)) {
         ctx.addIssue({
           code: 'custom',
-          path: ['connectors', index, 'name'],
-          message: `duplicate connector name "${connector.name}"`,
+          path: ['server', 'console', 'issuer'],
+          message:
+            'name an identity issuer that has an issuer URL (the dev issuer needs no console section)',
         });
       }
-      seenNames.set(connector.name, index);
-      const key = `${connector.listen.host}:${connector.listen.port}`;
-      if (seenListen.has(key)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['connectors', index, 'listen'],
-          message: `listen address ${key} is used twice`,
+      const seenNames = new Map<string, number>();
+      const seenListen = new Map<string, number>();
+      config.connectors.forEach((connector, index) => {
+        const before = seenNames.get(connector.name);
+        if (before !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['connectors', index, 'name'],
+            message: `duplicate connector name "${connector.name}"`,
+          });
+        }
+        seenNames.set(connector.name, index);
+        const key = `${connector.listen.host}:${connector.listen.port}`;
+        if (seenListen.has(key)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['connectors', index, 'listen'],
+            message: `listen address ${key} is used twice`,
+          });
+        }
+        seenListen.set(key, index);
+        connector.rules.forEach((rule, ruleIndex) => {
+          if (
+            rule.action === 'review' &&
+            !rule.review?.approvers &&
+            config.reviews.approvers.length === 0
+          ) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['connectors', index, 'rules', ruleIndex, 'review', 'approvers'],
+              message: 'a review rule needs approvers (here or in reviews.approvers)',
+            });
+          }
+          if (rule.action !== 'review' && rule.review) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['connectors', index, 'rules', ruleIndex, 'review'],
+              message: 'review settings only apply to rules with action: review',
+            });
+          }
         });
-      }
-      seenListen.set(key, index);
-      connector.rules.forEach((rule, ruleIndex) => {
-        if (
-          rule.action === 'review' &&
-          !rule.review?.approvers &&
-          config.reviews.approvers.length === 0
-        ) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['connectors', index, 'rules', ruleIndex, 'review', 'approvers'],
-            message: 'a review rule needs approvers (here or in reviews.approvers)',
-          });
-        }
-        if (rule.action !== 'review' && rule.review) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['connectors', index, 'rules', ruleIndex, 'review'],
-            message: 'review settings only apply to rules with action: review',
-          });
-        }
       });
     });
-  });
+}
 
 /** The config as validated; durations are milliseconds, listen addresses parsed. */
-export type Config = z.infer<typeof configSchema>;
+export interface Config {
+  server: z.infer<typeof serverSchema>;
+  store: z.infer<typeof storeSchema>;
+  identity: z.infer<typeof identitySchema>;
+  connectors: ConnectorConfig[];
+  reviews: z.infer<typeof reviewsSchema>;
+  audit: z.infer<typeof auditSchema>;
+  masking: z.infer<typeof maskingSchema>;
+}

@@ -1,15 +1,54 @@
-import type { ReplayRenderer } from '../core/connector-module.js';
-import { replayPostgresCommand } from './postgres/replay/replay.js';
-
 /**
- * Minimal stand-in for the connector registry (the full one lists each protocol's
- * ConnectorModule): each protocol's replay, by the protocol name sessions record.
+ * The only place that knows every protocol. Adding a protocol = a folder under connectors/
+ * plus one line in `CONNECTOR_MODULES`. Everything that loads config or evaluates policy takes
+ * the modules from here: config composes each type's `target` and rule conditions, policy
+ * compiles the conditions, the gateway creates the listeners.
  */
-const REPLAYS: Readonly<Record<string, ReplayRenderer>> = {
-  postgres: replayPostgresCommand,
-};
+import {
+  loadConfig as loadConfigWith,
+  type ParseOptions,
+  parseConfig as parseConfigWith,
+} from '../config/load.js';
+import { buildConfigSchema, type Config } from '../config/schema.js';
+import type { ConnectorModule } from '../core/connector-module.js';
+import { postgresModule } from './postgres/postgres-module.js';
 
-/** The replay of the connector module for a protocol; undefined when no module is known. */
-export function replayFor(protocol: string): ReplayRenderer | undefined {
-  return Object.hasOwn(REPLAYS, protocol) ? REPLAYS[protocol] : undefined;
+/** Every connector module of this build, one line per protocol. */
+export const CONNECTOR_MODULES: ReadonlyArray<ConnectorModule> = [postgresModule];
+
+/** The module for a connector `type`; throws when this build has none (config rejects it first). */
+export function connectorModule(type: string): ConnectorModule {
+  const module = CONNECTOR_MODULES.find((m) => m.type === type);
+  if (!module) {
+    throw new TypeError(
+      `connector type "${type}" is not available in this build (available: ${supportedConnectorTypes().join(', ')})`,
+    );
+  }
+  return module;
+}
+
+export function supportedConnectorTypes(): string[] {
+  return CONNECTOR_MODULES.map((m) => m.type);
+}
+
+/** The config schema for this build's connector types. */
+export const configSchema = buildConfigSchema(CONNECTOR_MODULES);
+
+export type ConfigOptions = Omit<ParseOptions, 'modules'>;
+
+/** `loadConfig` (config/load.ts) with this build's connector modules. */
+export function loadConfig(path: string, options: ConfigOptions = {}): Promise<Config> {
+  return loadConfigWith(path, { ...options, modules: CONNECTOR_MODULES });
+}
+
+/** `parseConfig` (config/load.ts) with this build's connector modules. */
+export function parseConfig(text: string, sourceName: string, options: ConfigOptions = {}): Config {
+  return parseConfigWith(text, sourceName, { ...options, modules: CONNECTOR_MODULES });
+}
+
+export { ConfigError, type ConfigIssue, formatIssue } from '../config/load.js';
+
+/** How a protocol's recorded commands replay; undefined for a protocol this build lacks. */
+export function replayFor(protocol: string): ConnectorModule['replay'] | undefined {
+  return CONNECTOR_MODULES.find((m) => m.type === protocol)?.replay;
 }

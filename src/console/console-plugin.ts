@@ -10,7 +10,7 @@ import type { Authenticator } from '../core/identity.js';
 import { DevIssuer } from '../identity/index.js';
 import { registerDevLogin } from './dev-login.js';
 import { registerOidcLogin } from './oidc-login.js';
-import { registerPolicyRoutes } from './policy-routes.js';
+import { type PolicyTesting, registerPolicyRoutes } from './policy-routes.js';
 import { consoleSessionToken } from './session-cookie.js';
 import { registerSessionRoutes } from './session-routes.js';
 import { defaultWebRoot, registerStaticFiles } from './static-files.js';
@@ -26,6 +26,8 @@ export interface ConsoleDeps {
   changes: TicketChanges;
   /** The live connector configs (after reloads), for the policy tester. */
   connectors: () => ReadonlyArray<ConnectorConfig>;
+  /** Classifies and explains commands for the policy tester. */
+  policyTester: PolicyTesting;
   clock: Clock;
   logger: Logger;
   /** Console base URL; the OIDC redirect URI is built from it. */
@@ -83,7 +85,7 @@ export async function registerConsole(app: FastifyInstance, deps: ConsoleDeps): 
   await app.register(async (api) => {
     api.addHook('onRequest', bearerAuth(deps.authenticator, consoleSessionToken));
     registerTicketStream(api, deps);
-    registerPolicyRoutes(api, deps.connectors, now);
+    registerPolicyRoutes(api, deps.connectors, deps.policyTester, now);
   });
   await registerStaticFiles(app, deps.webRoot ?? defaultWebRoot());
 }

@@ -1,8 +1,31 @@
 import type { FastifyInstance } from 'fastify';
 import { bearerSecurity } from '../api/schemas.js';
-import { explainPolicyTest } from '../cli/commands/policy.js';
 import type { ConnectorConfig } from '../config/schema.js';
+import type { Command } from '../core/command.js';
 import { GatehouseError } from '../core/errors.js';
+import type { PolicyExplanation } from '../policy/index.js';
+
+/**
+ * What the routes need from the policy tester (the server builds it from the connector
+ * modules): whether a connector's commands can be classified, its default scope, and the
+ * explanation for one command and identity.
+ */
+export interface PolicyTesting {
+  moduleFor(
+    connector: ConnectorConfig,
+  ): { scope?(target: unknown): Record<string, string> } | undefined;
+  explain(
+    connector: ConnectorConfig,
+    input: {
+      subject: string;
+      groups: string[];
+      agent: boolean;
+      text: string;
+      scope?: Record<string, string>;
+      at?: number;
+    },
+  ): Promise<{ command: Command; at: number; explanation: PolicyExplanation }>;
+}
 
 interface PolicyTestBody {
   connector: string;
@@ -39,18 +62,22 @@ const testBody = {
 export function registerPolicyRoutes(
   app: FastifyInstance,
   connectors: () => ReadonlyArray<ConnectorConfig>,
+  tester: PolicyTesting,
   now: () => number,
 ): void {
   app.get(
     '/api/policy/connectors',
     { schema: { summary: 'Connectors the policy tester can evaluate', security: bearerSecurity } },
     async () =>
-      connectors().map((c) => ({
-        name: c.name,
-        type: c.type,
-        database: c.target.database,
-        testable: c.type === 'postgres',
-      })),
+      connectors().map((c) => {
+        const module = tester.moduleFor(c);
+        return {
+          name: c.name,
+          type: c.type,
+          database: module?.scope?.(c.target)['database'],
+          testable: module !== undefined,
+        };
+      }),
   );
 
   app.post<{ Body: PolicyTestBody }>(
@@ -66,18 +93,18 @@ export function registerPolicyRoutes(
       const body = request.body;
       const connector = connectors().find((c) => c.name === body.connector);
       if (!connector) throw new GatehouseError('not_found', `no connector "${body.connector}"`);
-      if (connector.type !== 'postgres') {
+      if (!tester.moduleFor(connector)) {
         throw new GatehouseError(
           'invalid_request',
-          `connector "${connector.name}" is of type ${connector.type}; the policy tester can classify only postgres commands so far`,
+          `connector "${connector.name}" is of type ${connector.type}, which the policy tester cannot classify`,
         );
       }
-      const { command, explanation, at } = await explainPolicyTest(connector, {
+      const { command, explanation, at } = await tester.explain(connector, {
         subject: body.subject,
         groups: body.groups ?? [],
         agent: body.agent ?? false,
         text: body.command,
-        database: body.database,
+        scope: body.database === undefined ? undefined : { database: body.database },
         at: now(),
       });
       return {
@@ -90,7 +117,7 @@ export function registerPolicyRoutes(
           default: explanation.decision.rule === undefined ? connector.default : undefined,
         },
         classes: command.classes,
-        whereAbsent: command.whereAbsent ?? false,
+        attributes: command.attributes ?? {},
         unclassifiable: command.unclassifiable ?? false,
         database: command.target?.['database'],
         rules: explanation.evaluated,

@@ -3,20 +3,28 @@
  * it with their own parser; policy, approvals and audit only ever see this shape.
  */
 export interface Command {
-  /** Exact text as the client sent it (SQL, kubectl request line, shell command…). */
+  /**
+   * The protocol that produced it: a registered connector type (`ConnectorModule.type`).
+   * Connectors always set it; optional so commands built elsewhere (tests, fixtures) need not.
+   */
+  protocol?: string;
+  /** What a reviewer reads: the command as the client sent it (a query, a request line, a shell command…). */
   text: string;
-  /** Bound parameters (extended query protocol), as text or null. */
+  /** Values bound to the command separately from its text, as text or null, in order. */
   params?: ReadonlyArray<string | null>;
   /**
-   * Statement classes found in the text, e.g. `read`, `write`, `ddl`, `drop_table`, `delete`.
-   * A multi-statement text carries the classes of every statement.
+   * Command classes the connector's classifier found in the text (`ConnectorModule.commandClasses`),
+   * e.g. `read`, `write`. A text holding several commands carries the classes of every one.
    */
   classes: ReadonlyArray<string>;
-  /** Whether a DELETE/UPDATE in the text has no WHERE clause. */
-  whereAbsent?: boolean;
+  /**
+   * Protocol facts that rule conditions test beyond the classes, named by the connector's
+   * module (its `conditions` read them). Absent when the protocol has none.
+   */
+  attributes?: Readonly<Record<string, string | boolean>>;
   /** True when the parser could not fully understand the text (policy treats it as most restrictive). */
   unclassifiable?: boolean;
-  /** Target scope the command acts on (database, namespace, host, …). */
+  /** Target scope the command acts on (e.g. a database, namespace or host), by the connector's names. */
   target?: Readonly<Record<string, string>>;
 }
 

@@ -1,6 +1,7 @@
 /**
  * Errors with stable codes. Every connector renders a GatehouseError in its own wire format
- * (Postgres: ErrorResponse with the SQLSTATE below), the API in one error handler.
+ * (`ConnectorModule.renderError`, which maps each code to the protocol's own error code), the
+ * API in one error handler.
  * Programmer and config mistakes stay TypeError/ConfigError and are caught at start.
  */
 export type GatehouseErrorCode =
@@ -19,25 +20,6 @@ export type GatehouseErrorCode =
   | 'not_found'
   | 'conflict'
   | 'internal';
-
-/** SQLSTATE a Postgres-family connector sends for each code. */
-export const SQLSTATE_BY_CODE: Record<GatehouseErrorCode, string> = {
-  token_missing: '28P01',
-  token_invalid: '28P01',
-  access_denied: '28000',
-  policy_denied: '42501',
-  approval_pending: '57014',
-  approval_timeout: '57014',
-  store_unavailable: '58000',
-  issuer_unavailable: '08004',
-  protocol_violation: '08P01',
-  target_unavailable: '08006',
-  tls_required: '28000',
-  invalid_request: '22023',
-  not_found: '42704',
-  conflict: '55000',
-  internal: 'XX000',
-};
 
 /** HTTP status the API (and HTTP-family connectors) answer with for each code. */
 export const HTTP_STATUS_BY_CODE: Record<GatehouseErrorCode, number> = {
@@ -65,9 +47,9 @@ export interface GatehouseErrorDetails {
   rule?: string;
   /** Reviewer's or policy's rationale, shown to the client. */
   rationale?: string;
-  /** Extra human-readable detail (Postgres DETAIL field). */
+  /** Extra human-readable detail, shown after the message where the protocol has room for it. */
   detail?: string;
-  /** A hint for the user (Postgres HINT field). */
+  /** A hint for the user: what to do about the error, where the protocol can show one. */
   hint?: string;
 }
 

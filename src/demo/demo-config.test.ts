@@ -3,6 +3,8 @@ import {
   loadSqlClassifier,
   type SqlClassifier,
 } from '../connectors/postgres/classify/classifier.js';
+import { sqlCommand } from '../connectors/postgres/session/command.js';
+import { CONNECTOR_MODULES, connectorModule } from '../connectors/registry.js';
 import type { Identity } from '../core/identity.js';
 import { compileMasking } from '../masking/index.js';
 import { createPolicy, policyIssues } from '../policy/index.js';
@@ -47,7 +49,7 @@ describe('demo config', () => {
   });
 
   it('has no rule or masking problems the schema cannot see', () => {
-    expect(policyIssues(connector)).toEqual([]);
+    expect(policyIssues(connector, connectorModule(connector.type).conditions)).toEqual([]);
     expect(() => compileMasking(connector.masking)).not.toThrow();
   });
 
@@ -85,10 +87,10 @@ describe('demo config', () => {
 
   it.each(cases)('%s → %s', (_, identity, sql, expected) => {
     const classification = classifier.classify(sql);
-    const decision = createPolicy().decide({
+    const decision = createPolicy(CONNECTOR_MODULES).decide({
       connector,
       identity,
-      command: { text: sql, ...classification, target: { database: 'postgres' } },
+      command: sqlCommand(sql, classification, { database: 'postgres' }),
       now: Date.now(),
     });
     expect(decision.action).toBe(expected);

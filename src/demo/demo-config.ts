@@ -1,5 +1,5 @@
-import { parseConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { parseConfig } from '../connectors/registry.js';
 
 /** Where the demo listens and keeps its files; every field has a default. */
 export interface DemoConfigOptions {

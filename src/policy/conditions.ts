@@ -1,7 +1,7 @@
-import type { ConnectorConfig, RuleConditions, RuleConfig } from '../config/schema.js';
+import type { RuleConfig } from '../config/schema.js';
 import type { Command } from '../core/command.js';
+import type { AnyConditionSpec } from '../core/connector-module.js';
 import type { Identity } from '../core/identity.js';
-import { compileGlobs } from './glob.js';
 import { compileTimeWindow } from './time-window.js';
 
 /** What a condition is tested against. */
@@ -13,39 +13,25 @@ export interface ConditionInput {
 
 /** One compiled condition of a rule: `holds` tells whether it is met; `explain` says why not. */
 export interface Check {
-  readonly key: keyof RuleConditions;
+  readonly key: string;
   holds(input: ConditionInput): boolean;
   explain(input: ConditionInput): string;
 }
 
-type ConnectorType = ConnectorConfig['type'];
+/** The conditions a connector type contributes beyond identity and time, by key. */
+export type ConditionSpecs = Readonly<Record<string, AnyConditionSpec>>;
 
 /**
- * Conditions about what a command does, by connector type. A key missing here for the rule's
- * connector type is not applicable and never holds (`verb` on a Postgres connector).
- */
-export const CONTENT_KEYS: Readonly<Record<ConnectorType, ReadonlySet<string>>> = {
-  postgres: new Set(['statement', 'where']),
-  mysql: new Set(['statement', 'where']),
-  redis: new Set(['statement', 'command']),
-  kubernetes: new Set(['statement', 'verb', 'resource', 'subresource', 'privileged']),
-  ssh: new Set(['statement', 'command', 'shell']),
-  http: new Set(['statement', 'command']),
-};
-
-/** Conditions read from `command.target`, for any connector type. */
-const SCOPE_KEYS = new Set(['database', 'namespace']);
-
-/**
- * Compiles the conditions of one rule. A condition that cannot be compiled (a bad time zone)
+ * Compiles the conditions of one rule: identity and time here, every other key through the
+ * connector module's `ConditionSpec`. A condition that cannot be compiled (a bad time zone)
  * fails closed: it holds for deny/review rules and never holds for allow rules.
  */
-export function compileConditions(rule: RuleConfig, type: ConnectorType): Check[] {
+export function compileConditions(rule: RuleConfig, specs: ConditionSpecs, type: string): Check[] {
   const checks: Check[] = [];
-  for (const [key, value] of Object.entries(rule.when) as [keyof RuleConditions, unknown][]) {
+  for (const [key, value] of Object.entries(rule.when)) {
     if (value === undefined) continue;
     try {
-      checks.push(compileCondition(key, value, type));
+      checks.push(compileCondition(key, value, specs, type));
     } catch (err) {
       const holds = rule.action !== 'allow';
       const why = err instanceof Error ? err.message : String(err);
@@ -60,7 +46,7 @@ export function compileConditions(rule: RuleConfig, type: ConnectorType): Check[
   return checks;
 }
 
-function compileCondition(key: keyof RuleConditions, value: unknown, type: ConnectorType): Check {
+function compileCondition(key: string, value: unknown, specs: ConditionSpecs, type: string): Check {
   switch (key) {
     case 'groups': {
       const groups = new Set(value as string[]);
@@ -101,94 +87,23 @@ function compileCondition(key: keyof RuleConditions, value: unknown, type: Conne
         (i) => `${new Date(i.now).toISOString()} is outside the window`,
       );
     }
-    default:
-      if (SCOPE_KEYS.has(key)) return scopeCheck(key, value as string[]);
-      if (!CONTENT_KEYS[type].has(key)) return notApplicable(key, type);
-      return contentCheck(key, value);
-  }
-}
-
-function scopeCheck(key: keyof RuleConditions, patterns: string[]): Check {
-  const match = compileGlobs(patterns);
-  return check(
-    key,
-    ({ command }) => {
-      const actual = command.target?.[key];
-      // An unclassifiable command whose scope is unknown could be acting anywhere.
-      return actual === undefined ? command.unclassifiable === true : match(actual);
-    },
-    (i) => `${key} is ${i.command.target?.[key] ?? 'unknown'}, not [${patterns.join(', ')}]`,
-  );
-}
-
-/** Conditions on what the command does; an unclassifiable command meets all of them. */
-function contentCheck(key: keyof RuleConditions, value: unknown): Check {
-  const { test, why } = contentTest(key, value);
-  return check(
-    key,
-    (input) => input.command.unclassifiable === true || test(input.command),
-    (i) => why(i.command),
-  );
-}
-
-interface ContentTest {
-  test(command: Command): boolean;
-  why(command: Command): string;
-}
-
-function contentTest(key: keyof RuleConditions, value: unknown): ContentTest {
-  const classes = (command: Command) => command.classes.join(', ') || 'none';
-  switch (key) {
-    case 'statement': {
-      const wanted = new Set(value as string[]);
-      return {
-        test: (command) => command.classes.some((c) => wanted.has(c)),
-        why: (command) =>
-          `none of [${[...wanted].join(', ')}] in the command (${classes(command)})`,
-      };
-    }
-    case 'where':
-      return value === 'absent'
-        ? {
-            test: (command) => command.whereAbsent === true,
-            why: () => 'no DELETE/UPDATE without WHERE',
-          }
-        : {
-            test: (command) =>
-              command.whereAbsent !== true &&
-              (command.classes.includes('delete') || command.classes.includes('update')),
-            why: () => 'no DELETE/UPDATE, or one without WHERE',
-          };
-    case 'privileged':
-    case 'shell':
-      return {
-        test: (command) => command.classes.includes(key) === value,
-        why: (command) => `command is ${command.classes.includes(key) ? '' : 'not '}${key}`,
-      };
-    case 'command': {
-      const patterns = value as string[];
-      const match = compileGlobs(patterns);
-      return {
-        test: (command) => match(command.text),
-        why: () => `command text matches none of [${patterns.join(', ')}]`,
-      };
-    }
     default: {
-      const patterns = value as string[];
-      const match = compileGlobs(patterns);
-      return {
-        test: (command) => {
-          const actual = command.target?.[key];
-          return actual !== undefined && match(actual);
-        },
-        why: (command) =>
-          `${key} is ${command.target?.[key] ?? 'unknown'}, not [${patterns.join(', ')}]`,
-      };
+      const spec = Object.hasOwn(specs, key) ? specs[key] : undefined;
+      if (!spec) return notApplicable(key, type);
+      const compiled = spec.compile(value as never);
+      // An unclassifiable command meets every condition on what it does.
+      const holds =
+        spec.kind === 'content'
+          ? ({ command }: ConditionInput) =>
+              command.unclassifiable === true || compiled.test(command)
+          : ({ command }: ConditionInput) => compiled.test(command);
+      return check(key, holds, (i) => compiled.why(i.command));
     }
   }
 }
 
-function notApplicable(key: keyof RuleConditions, type: ConnectorType): Check {
+/** A key the connector's module does not define (the schema rejects it; this stays closed). */
+function notApplicable(key: string, type: string): Check {
   return check(
     key,
     () => false,
@@ -197,7 +112,7 @@ function notApplicable(key: keyof RuleConditions, type: ConnectorType): Check {
 }
 
 function check(
-  key: keyof RuleConditions,
+  key: string,
   holds: (input: ConditionInput) => boolean,
   why: (input: ConditionInput) => string,
 ): Check {

@@ -1,14 +1,17 @@
-export type { Check, ConditionInput } from './conditions.js';
+export {
+  classCondition,
+  flagCondition,
+  stringListSchema,
+  targetGlobCondition,
+  textGlobCondition,
+} from './condition-builders.js';
+export type { Check, ConditionInput, ConditionSpecs } from './conditions.js';
 export {
   createPolicy,
   type Policy,
   type PolicyExplanation,
+  type PolicyModule,
   type RuleEvaluation,
 } from './policy.js';
 export { classLabel } from './reason.js';
-export {
-  isSqlStatementClass,
-  SQL_STATEMENT_CLASSES,
-  type SqlStatementClass,
-} from './statement-classes.js';
 export { type PolicyIssue, policyIssues } from './validate.js';

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { connectorWith, identity, sqlCommand, testPolicy } from '../../test/support/policy.js';
 import type { Command } from '../core/command.js';
 import type { Identity } from '../core/identity.js';
-import { createPolicy } from './policy.js';
-import { connectorWith, identity, sqlCommand } from './testing.js';
 
 const WED_10_UTC = Date.parse('2024-06-05T10:00:00Z');
-const policy = createPolicy();
+const policy = testPolicy();
 
 interface Case {
   name: string;
@@ -136,12 +135,6 @@ const cases: Case[] = [
     action: 'allow',
   },
   {
-    name: 'kubernetes conditions do not apply to postgres',
-    rules: [{ name: 'r', when: { verb: ['delete'] }, action: 'deny' }],
-    command: sqlCommand(['delete'], { target: { database: 'app', verb: 'delete' } }),
-    action: 'allow',
-  },
-  {
     name: 'kubernetes verb, resource and namespace from the target',
     type: 'kubernetes',
     rules: [
@@ -221,12 +214,6 @@ const cases: Case[] = [
     default: 'review',
     command: opaque,
     action: 'review',
-  },
-  {
-    name: 'unclassifiable does not meet conditions of another protocol',
-    rules: [{ name: 'r', when: { verb: 'delete' }, action: 'deny' }],
-    command: opaque,
-    action: 'allow',
   },
   {
     name: 'unclassifiable with an unknown target meets target conditions',
@@ -353,6 +340,14 @@ describe('createPolicy().decide', () => {
     if (decision.rule === undefined) expect(decision.reason).toContain('no rule matched');
     // explain() must agree with decide() on every case.
     expect(policy.explain(context).decision).toEqual(decision);
+  });
+});
+
+describe('conditions by connector type', () => {
+  it('rejects a condition of another protocol in the config (strict per type)', () => {
+    expect(() =>
+      connectorWith([{ name: 'r', when: { verb: ['delete'] }, action: 'deny' }]),
+    ).toThrow(/verb/);
   });
 });
 

@@ -4,11 +4,12 @@
  * - A rule matches when every condition in its `when` holds (an empty `when` always matches).
  * - The most restrictive matching rule wins: deny > review > allow; among equals the first in
  *   file order. No match → the connector's `default`.
- * - A condition on something the connector's protocol does not describe (`verb` on Postgres)
- *   never holds; a condition on a target field the command does not carry never holds.
- * - Unclassifiable commands (parse errors, DO blocks, function definitions, dynamic SQL,
- *   EXECUTE of an unknown prepared statement) are treated as every class at once: every
- *   condition on what the command does (`statement`, `where`, `verb`, `command`, …) holds, while
+ * - Identity (`groups`, `groups_not`, `subjects`, `agent`) and `time` are evaluated here; every
+ *   other condition comes from the connector type's module (`ConnectorModule.conditions`). A
+ *   key the module does not define never holds (the config schema rejects it already).
+ * - Unclassifiable commands (text the connector's parser could not fully understand) are
+ *   treated as every class at once: every condition on what the command does (a module's
+ *   `content` conditions) holds, while
  *   identity, time and known target conditions are evaluated as usual. So the strictest rule
  *   that could apply to this identity, here and now, decides — "the most restrictive class the
  *   connector allows". When no rule can apply, the command gets the connector default: with no
@@ -17,8 +18,14 @@
  *   review rules and does not for allow rules.
  */
 import type { Action, ConnectorConfig, RuleConfig } from '../config/schema.js';
+import type { ConnectorModule } from '../core/connector-module.js';
 import type { Decision, DecisionContext, PolicyDecider } from '../core/decision.js';
-import { type Check, type ConditionInput, compileConditions } from './conditions.js';
+import {
+  type Check,
+  type ConditionInput,
+  type ConditionSpecs,
+  compileConditions,
+} from './conditions.js';
 import { defaultReason, ruleReason } from './reason.js';
 
 /** How one rule fared against a command, for the policy tester. */
@@ -49,15 +56,26 @@ interface CompiledRule {
 
 const SEVERITY: Record<Action, number> = { allow: 0, review: 1, deny: 2 };
 
-/** Creates the evaluator. Rules are compiled once per connector config object. */
-export function createPolicy(): Policy {
+/** What the evaluator needs from a connector module: its type and its rule conditions. */
+export type PolicyModule = Pick<ConnectorModule, 'type' | 'conditions'>;
+
+/**
+ * Creates the evaluator for the connector modules of this build (`src/connectors/registry.ts`).
+ * Rules are compiled once per connector config object.
+ */
+export function createPolicy(modules: ReadonlyArray<PolicyModule>): Policy {
+  const conditionsByType = new Map<string, ConditionSpecs>(
+    modules.map((m) => [m.type, m.conditions]),
+  );
+  const specsOf = (type: string): ConditionSpecs => conditionsByType.get(type) ?? {};
   const compiled = new WeakMap<ConnectorConfig, readonly CompiledRule[]>();
   const rulesOf = (connector: ConnectorConfig): readonly CompiledRule[] => {
     let rules = compiled.get(connector);
     if (!rules) {
+      const specs = specsOf(connector.type);
       rules = connector.rules.map((rule) => ({
         rule,
-        checks: compileConditions(rule, connector.type),
+        checks: compileConditions(rule, specs, connector.type),
       }));
       compiled.set(connector, rules);
     }
@@ -72,7 +90,7 @@ export function createPolicy(): Policy {
         if (checks.every((c) => holds(c, context, rule.action))) winner = rule;
         if (winner?.action === 'deny') break;
       }
-      return decisionFor(winner, context);
+      return decisionFor(winner, context, specsOf(context.connector.type));
     },
 
     explain(context) {
@@ -93,7 +111,7 @@ export function createPolicy(): Policy {
         }
       }
       return {
-        decision: decisionFor(winner, context),
+        decision: decisionFor(winner, context, specsOf(context.connector.type)),
         matched: evaluated.filter((e) => e.matched).map(({ rule, action }) => ({ rule, action })),
         evaluated,
       };
@@ -109,7 +127,11 @@ function holds(check: Check, input: ConditionInput, action: Action): boolean {
   }
 }
 
-function decisionFor(rule: RuleConfig | undefined, context: DecisionContext): Decision {
+function decisionFor(
+  rule: RuleConfig | undefined,
+  context: DecisionContext,
+  specs: ConditionSpecs,
+): Decision {
   if (!rule) {
     return {
       action: context.connector.default,
@@ -119,7 +141,7 @@ function decisionFor(rule: RuleConfig | undefined, context: DecisionContext): De
   return {
     action: rule.action,
     rule: rule.name,
-    reason: ruleReason(rule, context.command),
+    reason: ruleReason(rule, context.command, specs),
     ...(rule.action === 'review' && rule.review && { review: rule.review }),
   };
 }

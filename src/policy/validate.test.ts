@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { connectorWith } from './testing.js';
+import { conditionsOf, connectorWith } from '../../test/support/policy.js';
 import { policyIssues } from './validate.js';
 
 describe('policyIssues', () => {
@@ -22,28 +22,23 @@ describe('policyIssues', () => {
         action: 'deny',
       },
     ]);
-    expect(policyIssues(connector)).toEqual([]);
+    expect(policyIssues(connector, conditionsOf(connector.type))).toEqual([]);
   });
 
-  it('names unknown classes, foreign conditions and bad windows by key path', () => {
+  it('names unknown classes and bad windows by key path', () => {
     const connector = connectorWith([
       { name: 'typo', when: { statement: ['drop_tables', 'read'] }, action: 'deny' },
-      { name: 'k8s', when: { verb: 'delete', shell: true }, action: 'deny' },
+      { name: 'other', when: { statement: 'read' }, action: 'deny' },
       {
         name: 'time',
         when: { time: [{ days: ['mon'] }, { from: '07:00', tz: 'Nowhere/City' }] },
         action: 'deny',
       },
     ]);
-    expect(policyIssues(connector)).toEqual([
+    expect(policyIssues(connector, conditionsOf(connector.type))).toEqual([
       {
         path: ['rules', 0, 'when', 'statement', 0],
         message: 'unknown statement class "drop_tables"',
-      },
-      { path: ['rules', 1, 'when', 'verb'], message: 'verb does not apply to postgres connectors' },
-      {
-        path: ['rules', 1, 'when', 'shell'],
-        message: 'shell does not apply to postgres connectors',
       },
       {
         path: ['rules', 2, 'when', 'time', 1],
@@ -63,6 +58,6 @@ describe('policyIssues', () => {
       ],
       { type: 'kubernetes' },
     );
-    expect(policyIssues(connector)).toEqual([]);
+    expect(policyIssues(connector, conditionsOf(connector.type))).toEqual([]);
   });
 });

@@ -1,6 +1,5 @@
-import type { ConnectorConfig, RuleConditions } from '../config/schema.js';
-import { CONTENT_KEYS } from './conditions.js';
-import { isSqlStatementClass } from './statement-classes.js';
+import type { ConnectorConfig } from '../config/schema.js';
+import type { ConditionSpecs } from './conditions.js';
 import { compileTimeWindow, type TimeWindowConfig } from './time-window.js';
 
 /** A rule problem, with its key path inside the connector (`rules[2].when.time`). */
@@ -10,12 +9,12 @@ export interface PolicyIssue {
 }
 
 /**
- * Problems the schema cannot see: conditions that never apply to the connector's protocol,
- * statement classes the classifier never emits (a typo would make a rule silently dead), and
+ * Problems the schema cannot see: what the connector module's conditions report (`issues`,
+ * e.g. a class name its classifier never emits — a typo would make a rule silently dead) and
  * time windows with a bad time or zone. Meant for config validation; the evaluator itself
  * fails closed on the same problems.
  */
-export function policyIssues(connector: ConnectorConfig): PolicyIssue[] {
+export function policyIssues(connector: ConnectorConfig, specs: ConditionSpecs): PolicyIssue[] {
   const issues: PolicyIssue[] = [];
   connector.rules.forEach((rule, index) => {
     const at = (key: string, ...rest: (string | number)[]) => [
@@ -25,21 +24,12 @@ export function policyIssues(connector: ConnectorConfig): PolicyIssue[] {
       key,
       ...rest,
     ];
-    for (const key of Object.keys(rule.when) as (keyof RuleConditions)[]) {
-      if (rule.when[key] === undefined || !isContentKey(key)) continue;
-      if (!CONTENT_KEYS[connector.type].has(key)) {
-        issues.push({
-          path: at(key),
-          message: `${key} does not apply to ${connector.type} connectors`,
-        });
+    for (const [key, value] of Object.entries(rule.when)) {
+      if (value === undefined) continue;
+      const spec = Object.hasOwn(specs, key) ? specs[key] : undefined;
+      for (const issue of spec?.issues?.(value as never) ?? []) {
+        issues.push({ path: at(key, ...issue.path), message: issue.message });
       }
-    }
-    if (connector.type === 'postgres') {
-      (rule.when.statement ?? []).forEach((name, i) => {
-        if (!isSqlStatementClass(name)) {
-          issues.push({ path: at('statement', i), message: `unknown statement class "${name}"` });
-        }
-      });
     }
     const time = rule.when.time;
     const windows: TimeWindowConfig[] =
@@ -54,18 +44,4 @@ export function policyIssues(connector: ConnectorConfig): PolicyIssue[] {
     });
   });
   return issues;
-}
-
-const NOT_CONTENT = new Set([
-  'groups',
-  'groups_not',
-  'subjects',
-  'agent',
-  'time',
-  'database',
-  'namespace',
-]);
-
-function isContentKey(key: string): boolean {
-  return !NOT_CONTENT.has(key);
 }

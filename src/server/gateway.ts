@@ -4,6 +4,7 @@ import { buildApi, listenApi } from '../api/api-server.js';
 import type { AuditSinkStats } from '../audit/record/store-audit-sink.js';
 import { startAudit } from '../audit/start-audit.js';
 import type { Config } from '../config/schema.js';
+import { CONNECTOR_MODULES, connectorModule } from '../connectors/registry.js';
 import { registerConsole } from '../console/index.js';
 import type { AuditSink } from '../core/audit-sink.js';
 import { systemClock } from '../core/clock.js';
@@ -18,7 +19,7 @@ import { createPolicy } from '../policy/index.js';
 import { resolveSecret } from '../secrets/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { startApprovals } from './approvals-wiring.js';
-import { connectorFactory } from './connector-registry.js';
+import { createPolicyTester } from './policy-tester.js';
 
 export interface StartOptions {
   logger?: Logger;
@@ -56,7 +57,7 @@ export async function startGateway(
   options: StartOptions = {},
 ): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger();
-  const factories = config.connectors.map((c) => connectorFactory(c.type));
+  const factories = config.connectors.map((c) => connectorModule(c.type).create);
   const tls = readListenerTls(config);
   // Swapped whole on reload; connectors hold a stable view that reads the current plans.
   let masking = compileConnectorMasking(config);
@@ -100,7 +101,7 @@ export async function startGateway(
     const gate = new Gate({
       audit: options.wrapAuditSink ? options.wrapAuditSink(audit.sink) : audit.sink,
       capture: audit.capture,
-      policy: createPolicy(),
+      policy: createPolicy(CONNECTOR_MODULES),
       clock,
       logger,
       metrics,
@@ -125,6 +126,7 @@ export async function startGateway(
       approvals: approvals.service,
       changes: approvals.changes,
       connectors: () => live.connectors,
+      policyTester: createPolicyTester(CONNECTOR_MODULES),
       clock,
       logger,
       publicUrl,

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../../src/audit/read/chain-verify.js';
 import { getSession, listSessions } from '../../src/audit/read/session-queries.js';
-import { SQLSTATE_BY_CODE } from '../../src/core/errors.js';
+import { SQLSTATE_BY_CODE } from '../../src/connectors/postgres/protocol/errors.js';
 import { openStore } from '../../src/store/index.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { createDatabase, type TestDatabase } from '../helpers/pg-db.js';

@@ -2,7 +2,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, type ConfigIssue, loadConfig, parseConfig } from '../../src/config/load.js';
+import { postgresConfig } from '../../src/connectors/postgres/postgres-target-config.js';
+import {
+  ConfigError,
+  type ConfigIssue,
+  loadConfig,
+  parseConfig,
+} from '../../src/connectors/registry.js';
 
 const specExample = resolve(import.meta.dirname, '../../examples/spec-example.yaml');
 const dir = mkdtempSync(join(tmpdir(), 'gatehouse-config-'));
@@ -279,8 +285,9 @@ connectors:
     });
     expect(config.store.url).toBe(`sqlite:${join(confDir, 'data/g.db')}`);
     expect(config.identity.issuers[0]!.key_file).toBe(join(confDir, 'keys/dev.jwk'));
-    expect(config.connectors[0]!.target.password).toEqual({ file: join(confDir, 'pg-password') });
-    expect(config.connectors[0]!.target.tls).toEqual({ mode: 'verify-full', ca: '/etc/ssl/certs' });
+    const target = postgresConfig(config.connectors[0]!).target;
+    expect(target.password).toEqual({ file: join(confDir, 'pg-password') });
+    expect(target.tls).toEqual({ mode: 'verify-full', ca: '/etc/ssl/certs' });
   });
 
   it('reports unreadable TLS files and secret files by key path', async () => {

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { parseConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/connectors/registry.js';
 import { type RunningGateway, startGateway } from '../../src/server/gateway.js';
 import { collectConsoleErrors, launchChromium, screenshot } from './browser.js';
 import { ensureWebBuild } from './web-build.js';

@@ -6,7 +6,7 @@ import { type Logger, pino } from 'pino';
 import { stringify } from 'yaml';
 import { getSession, listSessions } from '../../src/audit/read/session-queries.js';
 import type { StoredCommand } from '../../src/audit/record/records.js';
-import { parseConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/connectors/registry.js';
 import { DevIssuer } from '../../src/identity/index.js';
 import { type RunningGateway, startGateway } from '../../src/server/gateway.js';
 import { LOCAL_POSTGRES } from './services.js';

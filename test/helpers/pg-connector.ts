@@ -11,6 +11,7 @@ import {
   createPostgresConnector,
   type PostgresConnectorOptions,
 } from '../../src/connectors/postgres/postgres-connector.js';
+import { postgresConfig } from '../../src/connectors/postgres/postgres-target-config.js';
 import type { AuditSink, CommandRecord, SessionRecord } from '../../src/core/audit-sink.js';
 import { systemClock } from '../../src/core/clock.js';
 import type { CommandOutcome } from '../../src/core/command.js';
@@ -53,9 +54,13 @@ export class TestPolicy implements PolicyDecider {
     const rank = { allow: 0, review: 1, deny: 2 } as const;
     let best: Decision | undefined;
     for (const rule of connector.rules) {
-      const { statement, where, groups } = rule.when;
+      const { statement, where, groups } = rule.when as {
+        statement?: string[];
+        where?: string;
+        groups?: string[];
+      };
       if (statement && !statement.some((c) => command.classes.includes(c))) continue;
-      if (where === 'absent' && !command.whereAbsent) continue;
+      if (where === 'absent' && command.attributes?.['where'] !== 'absent') continue;
       if (groups && !groups.some((g) => identity.groups.includes(g))) continue;
       if (!best || rank[rule.action] > rank[best.action]) {
         best = { action: rule.action, rule: rule.name, reason: rule.reason ?? `rule ${rule.name}` };
@@ -162,7 +167,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       host,
       port,
       user: 'gatehouse',
-      database: config.target.database,
+      database: postgresConfig(config).target.database,
       password: token,
       ...extra,
     }),

@@ -5,8 +5,8 @@ import { Command } from 'commander';
 import { decodeJwt } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registerTokenCommand } from '../../src/cli/commands/token.js';
-import { loadConfig } from '../../src/config/load.js';
 import type { IssuerConfig } from '../../src/config/schema.js';
+import { loadConfig } from '../../src/connectors/registry.js';
 import { createAuthenticator, DEV_ISSUER, DevIssuer } from '../../src/identity/index.js';
 import { testClock } from './helpers/local-issuer.js';
 

@@ -5,10 +5,10 @@ import {
   type SqlClassification,
   type SqlClassifier,
 } from '../../src/connectors/postgres/classify/classifier.js';
-import { createPolicy } from '../../src/policy/index.js';
-import { connectorWith, identity } from '../../src/policy/testing.js';
+import { sqlCommand } from '../../src/connectors/postgres/session/command.js';
 import { createDatabase, type TestDatabase } from '../helpers/pg-db.js';
 import { requirePostgres } from '../helpers/services.js';
+import { connectorWith, identity, testPolicy } from '../support/policy.js';
 
 /*
  * Attempts to slip a command past the SPEC §5 example policy (plus a rule against server-side
@@ -17,7 +17,7 @@ import { requirePostgres } from '../helpers/services.js';
  * checks the classifier never calls a text harmless when the server in fact changed something.
  */
 
-const policy = createPolicy();
+const policy = testPolicy();
 const connector = connectorWith([
   { name: 'no-dropping-databases', when: { statement: ['drop_database'] }, action: 'deny' },
   {
@@ -376,7 +376,7 @@ function decide(classification: SqlClassification, text: string) {
   return policy.decide({
     connector,
     identity: agent,
-    command: { text, ...classification, target: { database: 'app' } },
+    command: sqlCommand(text, classification, { database: 'app' }),
     now: Date.parse('2024-06-05T10:00:00Z'),
   });
 }

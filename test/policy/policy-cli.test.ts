@@ -25,9 +25,17 @@ connectors:
       - name: typo
         when: { statement: [drop_tables] }
         action: deny
-  - name: k8s
-    type: kubernetes
+  - name: pg2
+    type: postgres
     listen: 127.0.0.1:1
+    target: { host: 127.0.0.1, port: 5432 }
+    access: { groups: ["*"] }
+`;
+
+/** A connector type this build has no module for. */
+const K8S = `  - name: k8s
+    type: kubernetes
+    listen: 127.0.0.1:2
     target: { host: 127.0.0.1, port: 6443 }
     access: { groups: ["*"] }
 `;
@@ -92,7 +100,7 @@ describe('gatehouse policy test (the bin, as a process)', () => {
     });
     expect(json.command).toMatchObject({
       classes: ['delete', 'write'],
-      whereAbsent: true,
+      attributes: { where: 'absent' },
       target: { database: 'app' },
     });
     expect(
@@ -140,19 +148,24 @@ describe('runPolicyTest', () => {
     expect(monday.out.stdout).toContain('decision: allow\n');
   });
 
-  it('refuses connectors it cannot classify for, and unknown connectors', async () => {
+  it('refuses connector types this build has no module for, and unknown connectors', async () => {
+    const withK8s = join(dir, 'k8s.yaml');
+    await writeFile(withK8s, WEEKEND_FREEZE + K8S);
     const k8s = capture();
     expect(
-      await runPolicyTest({ ...base, config, connector: 'k8s', text: 'get pods' }, k8s.output),
+      await runPolicyTest(
+        { ...base, config: withK8s, connector: 'k8s', text: 'get pods' },
+        k8s.output,
+      ),
     ).toBe(1);
     expect(k8s.out.stderr).toMatch(
-      /connector "k8s" is of type kubernetes; the policy tester can classify only postgres/,
+      /connectors\[2\]\.type: unknown connector type "kubernetes" \(available: postgres\)/,
     );
     const missing = capture();
     expect(
       await runPolicyTest({ ...base, config, connector: 'nope', text: 'select 1' }, missing.output),
     ).toBe(1);
-    expect(missing.out.stderr).toBe('gatehouse: no connector "nope" (configured: pg, k8s)\n');
+    expect(missing.out.stderr).toBe('gatehouse: no connector "nope" (configured: pg, pg2)\n');
   });
 
   it('lists config errors by key path and exits 1', async () => {

@@ -94,7 +94,7 @@ for (const backend of backends) {
           command: {
             text: 'delete from users',
             classes: ['write', 'delete'],
-            whereAbsent: true,
+            attributes: { where: 'absent' },
             unclassifiable: true,
           },
           decision: { action: 'deny', rule: 'unbounded-writes', reason: 'needs a dba' },
@@ -142,7 +142,7 @@ for (const backend of backends) {
             at: session.startedAt + 2,
             text: 'delete from users',
             classes: ['write', 'delete'],
-            whereAbsent: true,
+            attributes: { where: 'absent' },
             unclassifiable: true,
             decision: { action: 'deny', rule: 'unbounded-writes', reason: 'needs a dba' },
             ticketId: 'T-1',

@@ -112,7 +112,8 @@ export interface SessionCommand {
   text: string;
   params?: Array<string | null>;
   classes: string[];
-  whereAbsent?: boolean;
+  /** Protocol facts the connector's rule conditions test, e.g. `{ where: 'absent' }`. */
+  attributes?: Record<string, string | boolean>;
   unclassifiable: boolean;
   decision: { action: 'allow' | 'deny' | 'review'; rule?: string; reason: string };
   ticketId?: string;
@@ -155,7 +156,8 @@ export interface PolicyResult {
     };
   };
   classes: string[];
-  whereAbsent: boolean;
+  /** Protocol facts the connector's rule conditions test, e.g. `{ where: 'absent' }`. */
+  attributes: Record<string, string | boolean>;
   unclassifiable: boolean;
   database?: string;
   rules: Array<{ rule: string; action: string; matched: boolean; unmet: string[] }>;

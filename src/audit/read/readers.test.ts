@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../config/load.js';
+import { parseConfig } from '../../connectors/registry.js';
 import type { Identity } from '../../core/identity.js';
 import { assertAuditReader, auditReaders } from './readers.js';
 

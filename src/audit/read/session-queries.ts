@@ -2,11 +2,12 @@ import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Action } from '../../config/schema.js';
 import type { AuditEventsTable, Database } from '../../store/database.js';
 import type { Store } from '../../store/store.js';
-import type {
-  CommandData,
-  OutcomeData,
-  SessionEndData,
-  SessionStartData,
+import {
+  type CommandData,
+  type OutcomeData,
+  type SessionEndData,
+  type SessionStartData,
+  storedAttributes,
 } from '../record/audit-event.js';
 import type {
   SessionQuery,
@@ -180,7 +181,7 @@ function toCommand(seq: number, at: number, data: CommandData): StoredCommand {
     text: data.text,
     ...(data.params !== undefined && { params: data.params }),
     classes: data.classes,
-    ...(data.whereAbsent !== undefined && { whereAbsent: data.whereAbsent }),
+    ...(storedAttributes(data) !== undefined && { attributes: storedAttributes(data) }),
     unclassifiable: data.unclassifiable === true,
     ...(data.target !== undefined && { target: data.target }),
     decision: {

@@ -1,5 +1,5 @@
 import type { CommandRecord, SessionRecord } from '../../core/audit-sink.js';
-import type { CapturedResult, CaptureLimits, CommandOutcome } from '../../core/command.js';
+import type { CapturedResult, CaptureLimits, Command, CommandOutcome } from '../../core/command.js';
 import { canonicalJson, storableText } from './canonical-json.js';
 import type { ChainedFields } from './chain-hash.js';
 import { capResult } from './result-capture.js';
@@ -31,6 +31,12 @@ export interface CommandData {
   text: string;
   params?: Array<string | null>;
   classes: string[];
+  /** Protocol facts the connector's rule conditions test (`Command.attributes`). */
+  attributes?: Record<string, string | boolean>;
+  /**
+   * Legacy: records written before `attributes` existed carried their one fact as this flag
+   * (read as `attributes.where = 'absent'`). Never written now; kept so old records still read.
+   */
   whereAbsent?: boolean;
   unclassifiable?: boolean;
   target?: Record<string, string>;
@@ -94,6 +100,7 @@ export function sessionStartEvent(record: SessionRecord): NewAuditEvent {
 export function commandEvent(record: CommandRecord, keys?: SessionKeys): NewAuditEvent {
   const { command, decision } = record;
   const data: CommandData = {
+    attributes: attributesOf(command.attributes),
     classes: [...command.classes],
     decision: { action: decision.action, reason: decision.reason, rule: decision.rule },
     executedText: record.executedText,
@@ -102,9 +109,29 @@ export function commandEvent(record: CommandRecord, keys?: SessionKeys): NewAudi
     text: command.text,
     ticketId: record.ticketId,
     unclassifiable: command.unclassifiable || undefined,
-    whereAbsent: command.whereAbsent,
   };
   return event('command', record.sessionId, record.seq, record.at, data, keys, decision.action);
+}
+
+/** A command's attributes in sorted key order (canonicalJson's fast path), or undefined when empty. */
+function attributesOf(
+  attributes: Command['attributes'],
+): Record<string, string | boolean> | undefined {
+  if (!attributes) return undefined;
+  const keys = Object.keys(attributes).sort();
+  if (keys.length === 0) return undefined;
+  return Object.fromEntries(keys.map((key) => [key, attributes[key]!]));
+}
+
+/**
+ * A stored command record's attributes, also for records written before `attributes` existed
+ * (their one fact was the `whereAbsent` flag).
+ */
+export function storedAttributes(
+  data: Pick<CommandData, 'attributes' | 'whereAbsent'>,
+): Record<string, string | boolean> | undefined {
+  if (data.attributes) return data.attributes;
+  return data.whereAbsent === true ? { where: 'absent' } : undefined;
 }
 
 export function outcomeEvent(

@@ -26,7 +26,8 @@ export interface StoredCommand {
   text: string;
   params?: Array<string | null>;
   classes: string[];
-  whereAbsent?: boolean;
+  /** Protocol facts the connector's rule conditions test (`Command.attributes`). */
+  attributes?: Record<string, string | boolean>;
   unclassifiable: boolean;
   target?: Record<string, string>;
   decision: Pick<Decision, 'action' | 'rule' | 'reason'>;

@@ -6,6 +6,7 @@ import { unchainedJournalRecords } from '../../audit/read/journal-backlog.js';
 import { openStoreForReading } from '../../audit/read/open-for-reading.js';
 import { parseTimeArg } from '../../audit/read/time-arg.js';
 import { journalDir } from '../../audit/write/audit-journal.js';
+import { CONNECTOR_MODULES } from '../../connectors/registry.js';
 
 /** `gatehouse audit verify|export`: evidence from the store named by the config. */
 export function registerAuditCommand(program: Command): void {
@@ -21,7 +22,7 @@ export function registerAuditCommand(program: Command): void {
     .option('--json', 'print the report as JSON')
     .action(async (options: { config: string; anchor?: string; json?: boolean }) => {
       const anchor = options.anchor === undefined ? undefined : parseAnchor(options.anchor);
-      const store = await openStoreForReading(options.config);
+      const store = await openStoreForReading(options.config, CONNECTOR_MODULES);
       try {
         const report = await verifyChain(store.db, { anchor });
         const unchained = store.sqlite
@@ -69,7 +70,7 @@ export function registerAuditCommand(program: Command): void {
         ...(options.since !== undefined && { since: parseTimeArg(options.since, now, '--since') }),
         ...(options.until !== undefined && { until: parseTimeArg(options.until, now, '--until') }),
       };
-      const store = await openStoreForReading(options.config);
+      const store = await openStoreForReading(options.config, CONNECTOR_MODULES);
       try {
         const format = options.format as ExportFormat;
         for await (const chunk of await exportRecords(store.db, { format, ...range })) {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { plural } from '../../config/config-error.js';
-import { ConfigError, formatIssue, loadConfig } from '../../config/load.js';
+import { ConfigError, formatIssue, loadConfig } from '../../connectors/registry.js';
 
 /** Where a command writes; the process streams unless a test passes its own. */
 export interface CommandOutput {

@@ -1,10 +1,16 @@
 import type { Command as Program } from 'commander';
 import { formatDuration } from '../../config/duration.js';
-import { ConfigError, formatIssue, loadConfig } from '../../config/load.js';
 import type { Config, ConnectorConfig } from '../../config/schema.js';
+import {
+  CONNECTOR_MODULES,
+  ConfigError,
+  formatIssue,
+  loadConfig,
+} from '../../connectors/registry.js';
 import type { Command } from '../../core/command.js';
-import type { Identity } from '../../core/identity.js';
-import { createPolicy, type PolicyExplanation, policyIssues } from '../../policy/index.js';
+import type { ConnectorModule } from '../../core/connector-module.js';
+import type { PolicyExplanation } from '../../policy/index.js';
+import { createPolicyTester } from '../../server/policy-tester.js';
 
 /** Where the command writes; the process streams unless a test passes its own. */
 export interface PolicyCommandOutput {
@@ -93,70 +99,44 @@ export async function runPolicyTest(
     output.stderr(`gatehouse: no connector "${options.connector}" (configured: ${known})\n`);
     return 1;
   }
-  if (connector.type !== 'postgres') {
+  const tester = createPolicyTester(CONNECTOR_MODULES);
+  const module = tester.moduleFor(connector);
+  if (!module) {
     output.stderr(
-      `gatehouse: connector "${connector.name}" is of type ${connector.type}; ` +
-        'the policy tester can classify only postgres commands so far\n',
+      `gatehouse: connector "${connector.name}" is of type ${connector.type}, which this build cannot classify\n`,
     );
     return 1;
   }
-  for (const issue of policyIssues(connector)) {
+  for (const issue of tester.issues(connector)) {
     const path = `connectors[${config.connectors.indexOf(connector)}].${formatPath(issue.path)}`;
     output.stderr(`warning: ${path}: ${issue.message}\n`);
   }
-  const { command, identity, at: now, explanation } = await explainPolicyTest(connector, options);
+  const {
+    command,
+    identity,
+    at: now,
+    explanation,
+  } = await tester.explain(connector, {
+    subject: options.subject,
+    groups: options.groups,
+    agent: options.agent,
+    text: options.text,
+    scope: options.database === undefined ? undefined : { database: options.database },
+    at: options.at,
+  });
   output.stdout(
     options.json
       ? `${JSON.stringify({ command, identity, at: new Date(now).toISOString(), ...explanation }, null, 2)}\n`
-      : render(explanation, command, connector),
+      : render(explanation, command, connector, module),
   );
   return 0;
-}
-
-/** What `policy test` (and the console's policy tester) evaluates: one command, one identity. */
-export interface PolicyTestInput {
-  subject: string;
-  groups: string[];
-  agent: boolean;
-  text: string;
-  database?: string;
-  at?: number;
-}
-
-/**
- * Classifies `text` with the connector's real classifier and explains the policy decision for
- * a made-up identity, running nothing. Only postgres connectors can classify commands so far.
- */
-export async function explainPolicyTest(connector: ConnectorConfig, input: PolicyTestInput) {
-  if (connector.type !== 'postgres') {
-    throw new TypeError(`connector "${connector.name}" is of type ${connector.type}`);
-  }
-  const { loadSqlClassifier } = await import('../../connectors/postgres/classify/classifier.js');
-  const classification = (await loadSqlClassifier({ cacheEntries: 1 })).classify(input.text);
-  const database = input.database ?? connector.target.database;
-  const command: Command = {
-    text: input.text,
-    classes: classification.classes,
-    whereAbsent: classification.whereAbsent,
-    unclassifiable: classification.unclassifiable,
-    target: database === undefined ? {} : { database },
-  };
-  const identity: Identity = {
-    issuer: 'gatehouse-policy-test',
-    issuerName: 'policy-test',
-    subject: input.subject,
-    groups: input.groups,
-    agent: input.agent,
-  };
-  const at = input.at ?? Date.now();
-  const explanation = createPolicy().explain({ connector, identity, command, now: at });
-  return { command, identity, at, explanation };
 }
 
 function render(
   explanation: PolicyExplanation,
   command: Command,
   connector: ConnectorConfig,
+  module: ConnectorModule,
 ): string {
   const { decision } = explanation;
   const lines = [
@@ -169,7 +149,10 @@ function render(
   if (command.unclassifiable) {
     lines.push('          cannot be classified: every rule whose other conditions hold applies');
   }
-  if (command.whereAbsent) lines.push('where:    absent (a DELETE/UPDATE has no WHERE)');
+  for (const [key, value] of Object.entries(command.attributes ?? {})) {
+    const meaning = module.describeAttribute?.(key, value);
+    lines.push(`${`${key}:`.padEnd(10)}${String(value)}${meaning ? ` (${meaning})` : ''}`);
+  }
   if (explanation.evaluated.length > 0) lines.push('rules:');
   for (const rule of explanation.evaluated) {
     const mark = rule.matched ? 'matched' : 'skipped';

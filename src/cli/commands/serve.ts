@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load.js';
+import { loadConfig } from '../../connectors/registry.js';
 import { createLogger } from '../../core/logger.js';
 import { type RunningGateway, startGateway } from '../../server/gateway.js';
 

@@ -5,7 +5,7 @@ import { sessionDetailView, sessionView } from '../../audit/read/session-view.js
 import { parseTimeArg } from '../../audit/read/time-arg.js';
 import { formatReplay } from '../../audit/session-replay.js';
 import type { Action } from '../../config/schema.js';
-import { replayFor } from '../../connectors/registry.js';
+import { CONNECTOR_MODULES, replayFor } from '../../connectors/registry.js';
 import type { Store } from '../../store/index.js';
 
 interface ListOptions {
@@ -122,7 +122,7 @@ export function registerSessionsCommand(program: Command): void {
 }
 
 async function withStore(config: string, work: (store: Store) => Promise<void>): Promise<void> {
-  const store = await openStoreForReading(config);
+  const store = await openStoreForReading(config, CONNECTOR_MODULES);
   try {
     await work(store);
   } finally {

@@ -1,8 +1,8 @@
 import { access } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { parseDuration } from '../../config/duration.js';
-import { loadConfig } from '../../config/load.js';
 import type { IssuerConfig } from '../../config/schema.js';
+import { loadConfig } from '../../connectors/registry.js';
 import { DevIssuer } from '../../identity/index.js';
 
 interface TokenOptions {

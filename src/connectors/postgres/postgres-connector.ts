@@ -9,6 +9,7 @@ import type { Connector, ConnectorDeps } from '../../core/connector.js';
 import { isGatehouseError } from '../../core/errors.js';
 import type { GateSession } from '../../core/gate.js';
 import { loadSqlClassifier, type SqlClassifier } from './classify/classifier.js';
+import { postgresConfig } from './postgres-target-config.js';
 import {
   errorMessage,
   gatehouseErrorFields,
@@ -56,7 +57,7 @@ class PostgresConnector implements Connector {
   #secureContext: SecureContext | undefined;
 
   constructor(deps: ConnectorDeps, options: PostgresConnectorOptions) {
-    if (!deps.config.target.user) {
+    if (!postgresConfig(deps.config).target.user) {
       throw new TypeError(`connector "${deps.config.name}": target.user is required for postgres`);
     }
     this.name = deps.config.name;
@@ -141,7 +142,7 @@ class PostgresConnector implements Connector {
       const { gateSession, database } = admitted;
       target = admitted.target;
       const connected = admitted.target;
-      const live = this.#deps.gate.connectorConfig(this.name);
+      const live = postgresConfig(this.#deps.gate.connectorConfig(this.name));
       let relaying: PostgresSession | undefined;
       const key = this.#cancels.issue({
         // A command held for review has not reached the target: cancelling ends its wait.

@@ -188,12 +188,15 @@ export function PolicyTester({ me }: { me: Me }) {
               <dl className="facts">
                 <dt>Classes</dt>
                 <dd>
-                  <Classes classes={result.classes} whereAbsent={result.whereAbsent} />
+                  <Classes
+                    classes={result.classes}
+                    whereAbsent={result.attributes['where'] === 'absent'}
+                  />
                   {result.unclassifiable && (
                     <span className="chip chip-danger">unclassifiable: every rule applies</span>
                   )}
                 </dd>
-                {result.whereAbsent && (
+                {result.attributes['where'] === 'absent' && (
                   <>
                     <dt>WHERE</dt>
                     <dd>absent (a DELETE/UPDATE has no WHERE)</dd>

@@ -148,7 +148,10 @@ function CommandEntry({
             ticket {command.ticketId.slice(0, 12)}
           </a>
         )}
-        <Classes classes={command.classes} whereAbsent={command.whereAbsent} />
+        <Classes
+          classes={command.classes}
+          whereAbsent={command.attributes?.['where'] === 'absent'}
+        />
       </div>
       <CommandView text={command.text} />
       {command.executedText && command.executedText !== command.text && (

@@ -4,12 +4,12 @@
  * response transform. Nothing is set up when no rule applies to the identity.
  */
 import { readFileSync } from 'node:fs';
-import type { ConnectorConfig } from '../../../config/schema.js';
 import type { ConnectorDeps } from '../../../core/connector.js';
 import { GatehouseError } from '../../../core/errors.js';
 import type { AuditMasking } from '../../../core/gate.js';
 import type { Identity } from '../../../core/identity.js';
 import type { MaskingPlan, SessionMasker } from '../../../masking/index.js';
+import type { PostgresConnectorConfig } from '../postgres-target-config.js';
 import type { ResponseTransform } from '../session/relay.js';
 import { type CatalogLogin, MaskingCatalog } from './catalog.js';
 import { maskingTransform } from './transform.js';
@@ -33,7 +33,7 @@ const catalogs = new WeakMap<MaskingPlan, MaskingCatalog>();
  */
 export async function prepareSessionMasking(
   deps: ConnectorDeps,
-  live: ConnectorConfig,
+  live: PostgresConnectorConfig,
   identity: Identity,
   database: string,
 ): Promise<SessionMasking | undefined> {
@@ -71,7 +71,11 @@ export async function prepareSessionMasking(
   return { masker, audit, transform, describePortals: true };
 }
 
-function catalogLogin(deps: ConnectorDeps, live: ConnectorConfig, database: string): CatalogLogin {
+function catalogLogin(
+  deps: ConnectorDeps,
+  live: PostgresConnectorConfig,
+  database: string,
+): CatalogLogin {
   const target = live.target;
   const tls = typeof target.tls === 'string' ? { mode: target.tls } : target.tls;
   const ca = tls.ca && !tls.ca.includes('-----BEGIN') ? readFileSync(tls.ca, 'utf8') : tls.ca;

@@ -2,7 +2,7 @@
  * ErrorResponse / NoticeResponse fields, both directions.
  * https://www.postgresql.org/docs/current/protocol-error-fields.html
  */
-import { type GatehouseError, SQLSTATE_BY_CODE } from '../../../core/errors.js';
+import type { GatehouseError, GatehouseErrorCode } from '../../../core/errors.js';
 import { BackendCode, ErrorField } from './message-codes.js';
 import { type Field, message } from './writer.js';
 
@@ -35,6 +35,36 @@ export function errorMessage(
   if (fields.hint) out.push({ byte: ErrorField.Hint }, { cstring: fields.hint });
   out.push({ byte: 0 });
   return message(type, out);
+}
+
+/** SQLSTATE the connector sends for each GatehouseError code. */
+export const SQLSTATE_BY_CODE: Record<GatehouseErrorCode, string> = {
+  token_missing: '28P01',
+  token_invalid: '28P01',
+  access_denied: '28000',
+  policy_denied: '42501',
+  approval_pending: '57014',
+  approval_timeout: '57014',
+  store_unavailable: '58000',
+  issuer_unavailable: '08004',
+  protocol_violation: '08P01',
+  target_unavailable: '08006',
+  tls_required: '28000',
+  invalid_request: '22023',
+  not_found: '42704',
+  conflict: '55000',
+  internal: 'XX000',
+};
+
+/**
+ * A GatehouseError as the ErrorResponse the client receives (what `renderError` of the
+ * connector module returns, and what the connector itself sends).
+ */
+export function renderGatehouseError(
+  err: GatehouseError,
+  severity: 'ERROR' | 'FATAL' = 'ERROR',
+): Buffer {
+  return errorMessage(gatehouseErrorFields(err, severity));
 }
 
 /** Renders a GatehouseError as a Postgres error, carrying its SQLSTATE, rationale and ticket. */

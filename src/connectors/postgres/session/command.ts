@@ -2,6 +2,8 @@
 import type { Command } from '../../../core/command.js';
 import type { SqlClassification } from '../classify/classifier.js';
 
+const WHERE_ABSENT = Object.freeze({ where: 'absent' });
+
 export function sqlCommand(
   text: string,
   classification: SqlClassification,
@@ -9,12 +11,14 @@ export function sqlCommand(
   params?: ReadonlyArray<string | null>,
 ): Command {
   const command: Command = {
+    protocol: 'postgres',
     text,
     classes: classification.classes,
-    whereAbsent: classification.whereAbsent,
     unclassifiable: classification.unclassifiable,
     target,
   };
+  // The fact the `where` rule condition tests (postgres-module.ts).
+  if (classification.whereAbsent) command.attributes = WHERE_ABSENT;
   if (params && params.length > 0) command.params = params;
   return command;
 }
@@ -29,6 +33,7 @@ export function unknownPortalCommand(
   target: Readonly<Record<string, string>>,
 ): Command {
   return {
+    protocol: 'postgres',
     text: `-- execute portal "${portal}" (not known to the gateway)`,
     classes: ['unclassifiable'],
     unclassifiable: true,

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { toGatehouseError } from '../../../core/errors.js';
 import { readyForQuery } from '../protocol/backend.js';
 import type { OutputBatch } from '../protocol/batch.js';
-import { errorMessage, gatehouseErrorFields } from '../protocol/errors.js';
+import { renderGatehouseError } from '../protocol/errors.js';
 import * as fe from '../protocol/frontend.js';
 import { TransactionStatus } from '../protocol/message-codes.js';
 import type { Pending } from './pending.js';
@@ -33,7 +33,7 @@ const FAILING_QUERY = 'CLOSE "\u0001gatehouse refused"';
 export function refuse(ctx: RefusalContext, err: unknown, simple: boolean): Pending | undefined {
   const error = toGatehouseError(err);
   if (error.code === 'internal') ctx.logger.error({ err }, 'gate check failed');
-  const refusal = errorMessage(gatehouseErrorFields(error));
+  const refusal = renderGatehouseError(error);
   if (!simple) {
     ctx.toTarget.add(fe.executeMissingPortal());
     return { kind: 'execute', refusal };

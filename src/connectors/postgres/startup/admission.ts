@@ -4,12 +4,12 @@
  * greeting the client sees (AuthenticationOk … ReadyForQuery).
  */
 
-import type { ConnectorConfig } from '../../../config/schema.js';
 import type { ClientInfo } from '../../../core/audit-sink.js';
 import type { ConnectorDeps } from '../../../core/connector.js';
 import { GatehouseError } from '../../../core/errors.js';
 import { type GateSession, mayConnect } from '../../../core/gate.js';
 import { prepareSessionMasking, type SessionMasking } from '../masking/session-masking.js';
+import { type PostgresConnectorConfig, postgresConfig } from '../postgres-target-config.js';
 import { authenticationOk, backendKeyData, readyForQuery } from '../protocol/backend.js';
 import { errorMessage, PgError } from '../protocol/errors.js';
 import { BackendCode } from '../protocol/message-codes.js';
@@ -35,7 +35,7 @@ export async function admit(
   const name = deps.config.name;
   const identity = await deps.authenticator.authenticate(token);
   // Checked before the target is contacted, so refused identities cost it nothing.
-  const live = deps.gate.connectorConfig(name);
+  const live = postgresConfig(deps.gate.connectorConfig(name));
   if (!mayConnect(live, identity)) {
     throw new GatehouseError(
       'access_denied',
@@ -96,7 +96,7 @@ export function greeting(admission: Admission, key: { pid: number; secret: numbe
  * database, the client's choice is used.
  */
 export function resolveDatabase(
-  config: ConnectorConfig,
+  config: PostgresConnectorConfig,
   params: ReadonlyMap<string, string>,
 ): string {
   const configured = config.target.database;

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect } from 'node:tls';
-import type { TargetConfig } from '../../../config/schema.js';
 import { GatehouseError } from '../../../core/errors.js';
+import type { PostgresTargetConfig as TargetConfig } from '../postgres-target-config.js';
 import { readErrorSummary } from '../protocol/errors.js';
 import { FrameReader } from '../protocol/frame-reader.js';
 import * as fe from '../protocol/frontend.js';

@@ -1,0 +1,120 @@
+/**
+ * Test helpers for policy: a connector exactly as the config schema produces it (so rule shapes
+ * are the real, transformed ones), identities and commands with sensible defaults, and stand-in
+ * modules for protocols this build has no connector for yet (their conditions built with the
+ * same policy builders a real module uses).
+ */
+import { z } from 'zod';
+import {
+  buildConfigSchema,
+  type ConnectorConfig,
+  type ConnectorSchemaModule,
+} from '../../src/config/schema.js';
+import { postgresModule } from '../../src/connectors/postgres/postgres-module.js';
+import { CONNECTOR_MODULES } from '../../src/connectors/registry.js';
+import type { Command } from '../../src/core/command.js';
+import type { Identity } from '../../src/core/identity.js';
+import {
+  classCondition,
+  createPolicy,
+  flagCondition,
+  type PolicyModule,
+  targetGlobCondition,
+  textGlobCondition,
+} from '../../src/policy/index.js';
+
+type TestModule = ConnectorSchemaModule & PolicyModule;
+
+const anyTarget = z.looseObject({});
+
+/** A Kubernetes-shaped module: verbs and resources from the request, namespace as scope. */
+export const kubernetesTestModule: TestModule = {
+  type: 'kubernetes',
+  targetSchema: anyTarget,
+  conditions: {
+    statement: classCondition({ read: 'reads', write: 'writes', privileged: 'privileged pods' }),
+    namespace: targetGlobCondition('namespace'),
+    verb: targetGlobCondition('verb', 'content'),
+    resource: targetGlobCondition('resource', 'content'),
+    subresource: targetGlobCondition('subresource', 'content'),
+    privileged: flagCondition('privileged'),
+  },
+};
+
+/** An SSH-shaped module: the command line and whether it is an interactive shell. */
+export const sshTestModule: TestModule = {
+  type: 'ssh',
+  targetSchema: anyTarget,
+  conditions: {
+    statement: classCondition({ shell: 'interactive shell', exec: 'one command' }),
+    command: textGlobCondition(),
+    shell: flagCondition('shell'),
+  },
+};
+
+/** This build's modules plus the stand-ins. */
+export const TEST_MODULES: ReadonlyArray<TestModule> = [
+  ...CONNECTOR_MODULES,
+  kubernetesTestModule,
+  sshTestModule,
+];
+
+const testConfigSchema = buildConfigSchema(TEST_MODULES);
+
+/** The real evaluator over `TEST_MODULES`. */
+export const testPolicy = () => createPolicy(TEST_MODULES);
+
+/** The condition specs of a connector type, as policyIssues takes them. */
+export function conditionsOf(type: string): PolicyModule['conditions'] {
+  return TEST_MODULES.find((m) => m.type === type)?.conditions ?? {};
+}
+
+export function connectorWith(
+  rules: unknown[],
+  options: { type?: string; default?: 'allow' | 'deny' | 'review' } = {},
+): ConnectorConfig {
+  const config = testConfigSchema.parse({
+    identity: { issuers: [{ name: 'dev', dev: true }] },
+    reviews: { approvers: ['dba'] },
+    connectors: [
+      {
+        name: 'c',
+        type: options.type ?? postgresModule.type,
+        listen: '127.0.0.1:0',
+        target: { host: '127.0.0.1', port: 5432, database: 'app' },
+        access: { groups: ['*'] },
+        default: options.default ?? 'allow',
+        rules,
+      },
+    ],
+  });
+  return config.connectors[0]!;
+}
+
+export function identity(overrides: Partial<Identity> = {}): Identity {
+  return {
+    issuer: 'https://issuer.test',
+    issuerName: 'test',
+    subject: 'alice',
+    groups: [],
+    agent: false,
+    ...overrides,
+  };
+}
+
+/** A command as the SQL classifier builds it; `whereAbsent` sets `attributes.where`. */
+export function sqlCommand(
+  classes: string[],
+  overrides: Partial<Command> & { whereAbsent?: boolean } = {},
+): Command {
+  const { whereAbsent, ...rest } = overrides;
+  return {
+    protocol: 'postgres',
+    text: '-- test',
+    classes,
+    unclassifiable: false,
+    target: { database: 'app' },
+    ...(whereAbsent && { attributes: { where: 'absent' } }),
+    ...rest,
+  };
+}
