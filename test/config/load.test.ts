@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { postgresConfig } from '../../src/connectors/postgres/postgres-target-config.js';
+import { postgresConfig } from '../../src/connectors/postgres/target/config.js';
 import {
   ConfigError,
   type ConfigIssue,

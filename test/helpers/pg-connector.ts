@@ -11,7 +11,7 @@ import {
   createPostgresConnector,
   type PostgresConnectorOptions,
 } from '../../src/connectors/postgres/postgres-connector.js';
-import { postgresConfig } from '../../src/connectors/postgres/postgres-target-config.js';
+import { postgresConfig } from '../../src/connectors/postgres/target/config.js';
 import type { AuditSink, CommandRecord, SessionRecord } from '../../src/core/audit-sink.js';
 import { systemClock } from '../../src/core/clock.js';
 import type { CommandOutcome } from '../../src/core/command.js';

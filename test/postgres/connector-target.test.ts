@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { type AddressInfo, createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PostgresTargetConfig as TargetConfig } from '../../src/connectors/postgres/postgres-target-config.js';
+import type { PostgresTargetConfig as TargetConfig } from '../../src/connectors/postgres/target/config.js';
 import { selfSignedTls, startTestGateway } from '../helpers/pg-connector.js';
 import { ensureTargetRoles, startTlsFront, TARGET_ROLES } from './target-fixtures.js';
 

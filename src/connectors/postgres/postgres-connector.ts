@@ -9,7 +9,6 @@ import type { Connector, ConnectorDeps } from '../../core/connector.js';
 import { isGatehouseError } from '../../core/errors.js';
 import type { GateSession } from '../../core/gate.js';
 import { loadSqlClassifier, type SqlClassifier } from './classify/classifier.js';
-import { postgresConfig } from './postgres-target-config.js';
 import {
   errorMessage,
   gatehouseErrorFields,
@@ -23,6 +22,7 @@ import { PostgresSession } from './session/session.js';
 import { admit, greeting } from './startup/admission.js';
 import { CancelRegistry } from './startup/cancel-registry.js';
 import { clientHandshake } from './startup/handshake.js';
+import { postgresConfig } from './target/config.js';
 import { cancelOnTarget, type TargetConnection } from './target/target.js';
 
 export interface PostgresConnectorOptions {

@@ -8,13 +8,13 @@ import { z } from 'zod';
 import type { Command } from '../../core/command.js';
 import type { ConditionSpec, ConnectorModule } from '../../core/connector-module.js';
 import { classCondition, targetGlobCondition } from '../../policy/index.js';
+import { SQL_STATEMENT_CLASSES } from './classify/classes.js';
 import { loadSqlClassifier } from './classify/classifier.js';
 import { createPostgresConnector } from './postgres-connector.js';
-import { SQL_STATEMENT_CLASSES } from './postgres-statement-classes.js';
-import { type PostgresTargetConfig, postgresTargetSchema } from './postgres-target-config.js';
 import { renderGatehouseError } from './protocol/errors.js';
 import { replayPostgresCommand } from './replay/replay.js';
 import { sqlCommand } from './session/command.js';
+import { type PostgresTargetConfig, postgresTargetSchema } from './target/config.js';
 
 const modifies = (command: Command) =>
   command.classes.includes('delete') || command.classes.includes('update');

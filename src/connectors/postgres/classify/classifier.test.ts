@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isSqlStatementClass } from '../postgres-statement-classes.js';
+import { isSqlStatementClass } from './classes.js';
 import { loadSqlClassifier, type SqlClassifier } from './classifier.js';
 
 let classifier: SqlClassifier;

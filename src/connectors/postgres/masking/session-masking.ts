@@ -9,8 +9,8 @@ import { GatehouseError } from '../../../core/errors.js';
 import type { AuditMasking } from '../../../core/gate.js';
 import type { Identity } from '../../../core/identity.js';
 import type { MaskingPlan, SessionMasker } from '../../../masking/index.js';
-import type { PostgresConnectorConfig } from '../postgres-target-config.js';
 import type { ResponseTransform } from '../session/relay.js';
+import type { PostgresConnectorConfig } from '../target/config.js';
 import { type CatalogLogin, MaskingCatalog } from './catalog.js';
 import { maskingTransform } from './transform.js';
 

@@ -9,10 +9,10 @@ import type { ConnectorDeps } from '../../../core/connector.js';
 import { GatehouseError } from '../../../core/errors.js';
 import { type GateSession, mayConnect } from '../../../core/gate.js';
 import { prepareSessionMasking, type SessionMasking } from '../masking/session-masking.js';
-import { type PostgresConnectorConfig, postgresConfig } from '../postgres-target-config.js';
 import { authenticationOk, backendKeyData, readyForQuery } from '../protocol/backend.js';
 import { errorMessage, PgError } from '../protocol/errors.js';
 import { BackendCode } from '../protocol/message-codes.js';
+import { type PostgresConnectorConfig, postgresConfig } from '../target/config.js';
 import { connectTarget, type TargetConnection } from '../target/target.js';
 import { splitStartupParams } from './startup-params.js';
 

@@ -7,13 +7,13 @@ import { readFileSync } from 'node:fs';
 import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect } from 'node:tls';
 import { GatehouseError } from '../../../core/errors.js';
-import type { PostgresTargetConfig as TargetConfig } from '../postgres-target-config.js';
 import { readErrorSummary } from '../protocol/errors.js';
 import { FrameReader } from '../protocol/frame-reader.js';
 import * as fe from '../protocol/frontend.js';
 import { BackendCode, SSL_ACCEPTED } from '../protocol/message-codes.js';
 import { SocketFrames } from '../protocol/socket-frames.js';
 import { BodyReader } from '../protocol/writer.js';
+import type { PostgresTargetConfig as TargetConfig } from './config.js';
 import { md5Password, SCRAM_SHA_256, ScramClient } from './scram.js';
 
 /** Where and how to log in; the password is resolved by the caller at connect time. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type ConnectorConfig, secretRef } from '../../config/schema.js';
+import { type ConnectorConfig, secretRef } from '../../../config/schema.js';
 
 const targetTls = z.union([
   z.enum(['disable', 'require', 'verify-full']),

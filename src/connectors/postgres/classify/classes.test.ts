@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { SQL_STATEMENT_CLASSES } from './postgres-statement-classes.js';
+import { SQL_STATEMENT_CLASSES } from './classes.js';
 
 describe('SQL statement classes', () => {
   it('are each documented in docs/policy.md', () => {
