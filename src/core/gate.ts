@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ApprovalService } from '../approvals/approval-service.js';
 import type { ConnectorConfig } from '../config/schema.js';
+import type { ApprovalHold } from './approval-hold.js';
 import type { AuditSink, ClientInfo } from './audit-sink.js';
 import type { Clock } from './clock.js';
 import type { CaptureLimits, Command, CommandOutcome } from './command.js';
@@ -18,7 +18,7 @@ export interface GateDeps {
   metrics: GateMetrics;
   connectors: ReadonlyArray<ConnectorConfig>;
   /** Holds commands that need review; without it, review decisions are refused (fail closed). */
-  approvals?: ApprovalService;
+  approvals?: ApprovalHold;
   /** `audit.capture`: how much of each result connectors capture; absent captures nothing. */
   capture?: CaptureLimits;
 }
