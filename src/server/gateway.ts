@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { buildApi, listenApi } from '../api/api-server.js';
 import { startAudit } from '../audit/start-audit.js';
 import type { Config } from '../config/schema.js';
-import { registerConsole } from '../console/index.js';
+import { consoleSessionToken, registerConsole } from '../console/index.js';
 import type { AuditSink } from '../core/audit-sink.js';
 import { systemClock } from '../core/clock.js';
 import type { Connector, ListenerTls } from '../core/connector.js';
@@ -116,6 +116,7 @@ export async function startGateway(
       audit: audit.api,
       pingStore: () => store.ping(),
       accepting: () => accepting,
+      sessionToken: consoleSessionToken,
     });
     await registerConsole(api, {
       console: config.server.console,
