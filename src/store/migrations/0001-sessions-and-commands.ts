@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { GatehouseMigration } from './index.js';
+import type { GatehouseMigration } from './migration-context.js';
 
 /** Session and command records (SPEC §7). */
 export const sessionsAndCommands: GatehouseMigration = ({ types }) => ({

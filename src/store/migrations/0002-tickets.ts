@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { GatehouseMigration } from './index.js';
+import type { GatehouseMigration } from './migration-context.js';
 
 /** Approval tickets (SPEC §6); see src/approvals/sql-ticket-repository.ts for the row shape. */
 export const tickets: GatehouseMigration = ({ types }) => ({
