@@ -14,7 +14,7 @@ import {
   STORE_KINDS,
   serviceOn,
   startHold,
-} from '../../test/approvals/service-fixture.js';
+} from './service-fixture.js';
 
 const HOUR = 3_600_000;
 

@@ -1,6 +1,10 @@
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresTicketChanges, RESYNC } from '../../src/approvals/postgres-ticket-changes.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import { createDatabase, localConfig, type TestDatabase } from '../helpers/pg-db.js';
+import { requirePostgres } from '../helpers/services.js';
 import {
   alice,
   holdRequest,
@@ -8,11 +12,7 @@ import {
   rejection,
   serviceOn,
   startHold,
-} from '../../test/approvals/service-fixture.js';
-import { createDatabase, localConfig, type TestDatabase } from '../../test/helpers/pg-db.js';
-import { requirePostgres } from '../../test/helpers/services.js';
-import { openStore, type Store } from '../store/index.js';
-import { PostgresTicketChanges, RESYNC } from './postgres-ticket-changes.js';
+} from './service-fixture.js';
 
 const logger = pino({ level: 'silent' });
 
