@@ -1,5 +1,5 @@
 /**
- * Release latency across replicas (SPEC §6): an agent connected to replica A sends a command
+ * Release latency across replicas (docs/approvals.md, "Across replicas"): an agent connected to replica A sends a command
  * that policy holds for review; a reviewer approves it through replica B's API; replica A hears
  * of it through PostgreSQL LISTEN/NOTIFY on the shared store and forwards the command.
  *

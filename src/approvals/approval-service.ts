@@ -45,7 +45,7 @@ export type HoldRequest = CoreHoldRequest<Ticket>;
 export type Release = CoreRelease<Ticket>;
 
 /**
- * The ticket lifecycle (SPEC §6): hold a command, wait for reviewers, release, deny or time
+ * The ticket lifecycle (docs/approvals.md): hold a command, wait for reviewers, release, deny or time
  * out; retries attach to the pending ticket, an approval runs its command once, a denial is
  * repeated until the ticket expires, grants cover a rule for a while.
  */

@@ -27,7 +27,7 @@ export interface CommandOutcome {
   rows?: number;
   error?: { code?: string; message: string };
   durationMs: number;
-  /** The start of what the client was shown, so the session can be replayed (SPEC §7). */
+  /** The start of what the client was shown, so the session can be replayed (docs/audit.md). */
   result?: CapturedResult;
 }
 

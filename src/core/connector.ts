@@ -20,7 +20,7 @@ export interface ConnectorDeps {
   tls?: ListenerTls;
   /** Public URL of the API/console, used in notices that link to a ticket. */
   publicUrl: string;
-  /** The connector's compiled `masking` rules (SPEC §8); absent when it has none. */
+  /** The connector's compiled `masking` rules (docs/masking.md); absent when it has none. */
   masking?: import('../masking/index.js').MaskingPlan;
 }
 

@@ -33,7 +33,7 @@ export interface CheckHooks {
 
 /**
  * What the audit log must not hold in clear: the connector's masking for this identity
- * (SPEC §8). The gate applies it to command text, parameters and error messages it records;
+ * (docs/masking.md). The gate applies it to command text, parameters and error messages it records;
  * `exemptions` (labels of rules waived for the identity) go into the session record.
  */
 export interface AuditMasking {

@@ -10,7 +10,7 @@ import {
   resolveToken,
 } from '../cli-context.js';
 
-/** Exit codes of `gatehouse exec` (SPEC §3). */
+/** Exit codes of `gatehouse exec` (docs/cli.md). */
 export const EXIT = { executed: 0, error: 1, denied: 2, timedOut: 3 } as const;
 
 interface ExecOptions extends RemoteOptions {
