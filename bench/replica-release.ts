@@ -48,7 +48,7 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(Math.max(rank, 1), sorted.length) - 1]!;
 }
 
-export function summarise(values: readonly number[]): LatencySummary {
+export function summariseLatency(values: readonly number[]): LatencySummary {
   const sorted = [...values].sort((x, y) => x - y);
   return {
     n: sorted.length,
@@ -104,8 +104,8 @@ export async function measureRelease(
     await agent.end().catch(() => undefined);
   }
   return {
-    fromApproveSent: summarise(samples.map((s) => s.sent)),
-    fromApproveResponse: summarise(samples.map((s) => s.afterResponse)),
+    fromApproveSent: summariseLatency(samples.map((s) => s.sent)),
+    fromApproveResponse: summariseLatency(samples.map((s) => s.afterResponse)),
     samples,
   };
 }

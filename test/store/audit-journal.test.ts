@@ -16,7 +16,7 @@ import { encodeEntry, journalDir, readJournal } from '../../src/store/audit-jour
 import { openStore, type Store, StoreAuditSink } from '../../src/store/index.js';
 import { SqliteAuditWriter } from '../../src/store/sqlite-audit-writer.js';
 import { backends, type TestDatabase } from './backends.js';
-import { commandRecord, eventually, sessionRecord, sleep } from './fixtures.js';
+import { commandRecord, sessionRecord, sleep, waitUntil } from './fixtures.js';
 
 const sqlite = backends.find((backend) => backend.name === 'sqlite')!;
 
@@ -161,7 +161,7 @@ describe('SQLite audit journal', () => {
     // Journalled, so accepted; chaining it fails once the busy timeout ran out.
     await sink.commandDecided(commandRecord(session.id, 1));
     sink.commandCompleted(session.id, 1, { tag: 'SELECT 1', rows: 1, durationMs: 3 });
-    expect(await eventually(async () => !sink.stats().healthy, 5000)).toBe(true);
+    expect(await waitUntil(async () => !sink.stats().healthy, 5000)).toBe(true);
     await expect(sink.commandDecided(commandRecord(session.id, 2))).rejects.toMatchObject({
       code: 'store_unavailable',
     });
@@ -170,7 +170,7 @@ describe('SQLite audit journal', () => {
     });
     await database.repair();
     expect(
-      await eventually(async () => {
+      await waitUntil(async () => {
         try {
           await sink.commandDecided(commandRecord(session.id, 3));
           return true;

@@ -7,7 +7,7 @@ import { openStore, type Store, StoreAuditSink } from '../../src/store/index.js'
 import { SqliteAuditWriter } from '../../src/store/sqlite-audit-writer.js';
 import { openChainConnection } from '../../src/store/sqlite-chain-writer.js';
 import { backends, type TestDatabase } from './backends.js';
-import { commandRecord, eventually, sessionRecord, sleep } from './fixtures.js';
+import { commandRecord, sessionRecord, sleep, waitUntil } from './fixtures.js';
 
 const sqlite = backends.find((backend) => backend.name === 'sqlite')!;
 
@@ -188,6 +188,6 @@ describe('SQLite audit writer thread', () => {
     } finally {
       reader.close();
     }
-    expect(await eventually(async () => sink.stats().queued === 0)).toBe(true);
+    expect(await waitUntil(async () => sink.stats().queued === 0)).toBe(true);
   });
 });
