@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ExportOptions, exportRecords } from '../../src/audit/chain-export.js';
 import { verifyChain } from '../../src/audit/chain-verify.js';
 import { openStore, type Store, StoreAuditSink } from '../../src/store/index.js';
-import { backends, type TestDatabase } from '../store/backends.js';
+import { backends, type StoreDatabase } from '../store/backends.js';
 import { commandRecord, sessionRecord } from '../store/fixtures.js';
 
 /** RFC 8785 for plain JSON values, written here independently of the code under test. */
@@ -51,7 +51,7 @@ const clock = { t: 0, now: () => clock.t };
 
 for (const backend of backends) {
   describe.skipIf(backend.unavailable !== undefined)(`export on ${backend.name}`, () => {
-    let database: TestDatabase;
+    let database: StoreDatabase;
     let store: Store;
     const collect = async (options: ExportOptions) => {
       let text = '';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../../src/audit/chain-verify.js';
 import { openStore, type Store, StoreAuditSink } from '../../src/store/index.js';
-import { backends, type TestDatabase } from '../store/backends.js';
+import { backends, type StoreDatabase } from '../store/backends.js';
 import { commandRecord, sessionRecord } from '../store/fixtures.js';
 
 const SESSIONS = 32;
@@ -31,7 +31,7 @@ for (const backend of backends) {
   describe.skipIf(backend.unavailable !== undefined)(
     `concurrent recording on ${backend.name}`,
     () => {
-      let database: TestDatabase;
+      let database: StoreDatabase;
       let stores: Store[] = [];
 
       beforeAll(async () => {

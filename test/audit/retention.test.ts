@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../../src/audit/chain-verify.js';
 import { purgeBefore, RetentionJob } from '../../src/audit/retention.js';
 import { openStore, type Store, StoreAuditSink } from '../../src/store/index.js';
-import { backends, type TestDatabase } from '../store/backends.js';
+import { backends, type StoreDatabase } from '../store/backends.js';
 import { commandRecord, sessionRecord } from '../store/fixtures.js';
 
 /** A clock the test moves by hand; records carry its time as `recorded_at`. */
@@ -10,7 +10,7 @@ const clock = { t: 0, now: () => clock.t };
 
 for (const backend of backends) {
   describe.skipIf(backend.unavailable !== undefined)(`retention on ${backend.name}`, () => {
-    let database: TestDatabase;
+    let database: StoreDatabase;
     let store: Store;
 
     beforeAll(async () => {
@@ -101,7 +101,7 @@ for (const backend of backends) {
   describe.skipIf(backend.unavailable !== undefined)(
     `retention while recording on ${backend.name}`,
     () => {
-      let database: TestDatabase;
+      let database: StoreDatabase;
       let store: Store;
       beforeAll(async () => {
         database = await backend.create();

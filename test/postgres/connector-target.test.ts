@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TargetConfig } from '../../src/config/schema.js';
 import { selfSignedTls, startTestGateway } from '../../src/connectors/postgres/testing.js';
-import { ensureTargetRoles, startTlsFront, TARGET_ROLES } from './target-fixtures.js';
+import { ensureTargetRoles, startTlsFront, TARGET_ROLES } from '../helpers/pg-db.js';
 
 beforeAll(() => ensureTargetRoles());
 

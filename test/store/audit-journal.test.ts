@@ -15,7 +15,7 @@ import { unchainedJournalRecords } from '../../src/audit/journal-backlog.js';
 import { encodeEntry, journalDir, readJournal } from '../../src/store/audit-journal.js';
 import { openStore, type Store, StoreAuditSink } from '../../src/store/index.js';
 import { SqliteAuditWriter } from '../../src/store/sqlite-audit-writer.js';
-import { backends, type TestDatabase } from './backends.js';
+import { backends, type StoreDatabase } from './backends.js';
 import { commandRecord, sessionRecord, sleep, waitUntil } from './fixtures.js';
 
 const sqlite = backends.find((backend) => backend.name === 'sqlite')!;
@@ -31,7 +31,7 @@ async function chainRows(store: Store): Promise<string[]> {
 }
 
 describe('SQLite audit journal', () => {
-  let database: TestDatabase;
+  let database: StoreDatabase;
   let store: Store;
   let dir: string;
   const closers: Array<() => Promise<void>> = [];

@@ -2,12 +2,12 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GatehouseError } from '../../src/core/errors.js';
 import { openStore, type Store, StoreAuditSink } from '../../src/store/index.js';
-import { backends, type TestDatabase } from './backends.js';
+import { backends, type StoreDatabase } from './backends.js';
 import { commandRecord, sessionRecord, sleep, waitUntil } from './fixtures.js';
 
 for (const backend of backends) {
   describe.skipIf(backend.unavailable !== undefined)(`StoreAuditSink on ${backend.name}`, () => {
-    let database: TestDatabase;
+    let database: StoreDatabase;
     let store: Store;
     const sinks: StoreAuditSink[] = [];
     const sinkWith = (options: ConstructorParameters<typeof StoreAuditSink>[1] = {}) => {

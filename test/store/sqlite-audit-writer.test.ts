@@ -6,7 +6,7 @@ import { purgeBefore } from '../../src/audit/retention.js';
 import { openStore, type Store, StoreAuditSink } from '../../src/store/index.js';
 import { SqliteAuditWriter } from '../../src/store/sqlite-audit-writer.js';
 import { openChainConnection } from '../../src/store/sqlite-chain-writer.js';
-import { backends, type TestDatabase } from './backends.js';
+import { backends, type StoreDatabase } from './backends.js';
 import { commandRecord, sessionRecord, sleep, waitUntil } from './fixtures.js';
 
 const sqlite = backends.find((backend) => backend.name === 'sqlite')!;
@@ -31,7 +31,7 @@ async function drive(sink: StoreAuditSink, clients: number, ms: number): Promise
 }
 
 describe('SQLite audit writer thread', () => {
-  let database: TestDatabase;
+  let database: StoreDatabase;
   let store: Store;
   let path: string;
   const closers: Array<() => Promise<void>> = [];

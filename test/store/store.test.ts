@@ -3,12 +3,12 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatehouseError } from '../../src/core/errors.js';
 import { MIGRATIONS, openStore, type Store, StoreAuditSink } from '../../src/store/index.js';
-import { backends, type TestDatabase } from './backends.js';
+import { backends, type StoreDatabase } from './backends.js';
 import { commandRecord, sessionRecord } from './fixtures.js';
 
 for (const backend of backends) {
   describe.skipIf(backend.unavailable !== undefined)(`store on ${backend.name}`, () => {
-    let database: TestDatabase;
+    let database: StoreDatabase;
     let store: Store;
 
     beforeAll(async () => {
