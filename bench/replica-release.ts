@@ -1,7 +1,8 @@
 /**
- * Release latency across replicas (docs/approvals.md, "Across replicas"): an agent connected to replica A sends a command
- * that policy holds for review; a reviewer approves it through replica B's API; replica A hears
- * of it through PostgreSQL LISTEN/NOTIFY on the shared store and forwards the command.
+ * Release latency across replicas (docs/approvals.md, "Across replicas"): an agent connected to
+ * replica A sends a command that policy holds for review; a reviewer approves it through replica
+ * B's API; replica A hears of it through PostgreSQL LISTEN/NOTIFY on the shared store and forwards
+ * the command.
  *
  *   npm run build && node dist/bench/replica-release.js [iterations]
  *   (also reported by `npm run bench`; BENCH_REPLICA_ITERATIONS=0 skips it there)

@@ -45,8 +45,8 @@ export type HoldRequest = CoreHoldRequest<Ticket>;
 export type Release = CoreRelease<Ticket>;
 
 /**
- * The ticket lifecycle (docs/approvals.md): hold a command, wait for reviewers, release, deny or time
- * out; retries attach to the pending ticket, an approval runs its command once, a denial is
+ * The ticket lifecycle (docs/approvals.md): hold a command, wait for reviewers, release, deny or
+ * time out; retries attach to the pending ticket, an approval runs its command once, a denial is
  * repeated until the ticket expires, grants cover a rule for a while.
  */
 export class ApprovalService implements ApprovalHold {

@@ -17,9 +17,10 @@ import {
 } from './flow-helpers.js';
 
 /**
- * The ticket lifecycle (docs/approvals.md) through a real gateway (composition root, SQLite store, dev issuer, real policy) in
- * front of the machine's PostgreSQL: agents' commands are held, reviewers decide over the REST
- * API, and what did or did not happen is checked on the target itself.
+ * The ticket lifecycle (docs/approvals.md) through a real gateway (composition root, SQLite store,
+ * dev issuer, real policy) in front of the machine's PostgreSQL: agents' commands are held,
+ * reviewers decide over the REST API, and what did or did not happen is checked on the target
+ * itself.
  */
 const RULES = [
   {

@@ -11,9 +11,9 @@ import { createDatabase, type TestDatabase } from '../helpers/pg-db.js';
 import { requirePostgres } from '../helpers/services.js';
 
 /*
- * Attempts to slip a command past the example policy (docs/policy.md) (plus a rule against server-side
- * programs and admin functions), each asserted to the class the classifier must see and the
- * decision an agent gets. The second suite runs the same texts on a real PostgreSQL server and
+ * Attempts to slip a command past the example policy (docs/policy.md) (plus a rule against
+ * server-side programs and admin functions), each asserted to the class the classifier must see and
+ * the decision an agent gets. The second suite runs the same texts on a real PostgreSQL server and
  * checks the classifier never calls a text harmless when the server in fact changed something.
  */
 

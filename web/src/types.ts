@@ -1,4 +1,4 @@
-/** Shapes the console reads from the Gatehouse API (docs/approvals.md, docs/audit.md, docs/console.md). */
+/** Shapes the console reads from the API (docs/approvals.md, docs/audit.md, docs/console.md). */
 
 export type TicketStatus = 'pending' | 'approved' | 'denied' | 'modified' | 'expired' | 'cancelled';
 
