@@ -199,6 +199,9 @@ module.exports = {
   options: {
     // TypeScript 7.0's native compiler has no JS API for dependency-cruiser; swc parses the
     // sources instead, and reports type-only imports too (they count for layering).
+    // Known gap: @swc/core's visitor does not know `using` declarations and stops the run
+    // with "Unknown statement type: UsingDeclaration" (a failure, never a silent pass). No file
+    // in src/ uses them today; test/ does, which is why only src/ is cruised.
     parser: 'swc',
     tsConfig: { fileName: 'tsconfig.json' },
     doNotFollow: { path: ['node_modules', '^test/', '^bench/'] },
