@@ -20,9 +20,10 @@ const LAYERS = [
 const under = (folders) => `^src/(${folders.join('|')})/`;
 
 /**
- * Known violations that other engineers' moves in the same refactor remove. Each entry names
- * the owner and exactly the edges it lets through; the lead deletes the entry after merging that
- * work. Never add a folder-wide or catch-all pattern here.
+ * Known violations, each named, with who removes it: engineers A, B and C's work in the same
+ * refactor, or a design decision left to the lead. Each entry lets through exactly the edges it
+ * names; the lead deletes it once that work is merged or decided. Never add a folder-wide or
+ * catch-all pattern here.
  */
 const EXCEPTIONS = {
   // Engineer A moves the audit recording and writing files from src/store/ into src/audit/.
@@ -51,9 +52,10 @@ const EXCEPTIONS = {
     from: '^src/connectors/postgres/postgres-classifier(-prepared)?\\.ts$',
     to: '^src/connectors/postgres/postgres-classifier(-prepared)?\\.ts$',
   },
-  // Lead's decision: config/load.ts checks at load time that every secret reference resolves,
-  // through secrets/index.ts. secrets no longer imports config (it owns the SecretRef shape);
-  // removing this edge means injecting the checker into loadConfig/parseConfig at every caller.
+  // Lead's decision: loading a config checks that every secret reference resolves
+  // (config/references.ts calls secrets' checkSecret). secrets no longer imports config (it owns
+  // the SecretRef shape); removing this edge means injecting the checker into
+  // loadConfig/parseConfig at every caller, or moving the check above both layers.
   configChecksSecrets: {
     from: '^src/config/references\\.ts$',
     to: '^src/secrets/index\\.ts$',
