@@ -1,7 +1,8 @@
 /**
- * Release latency across replicas (SPEC §6): an agent connected to replica A sends a command
- * that policy holds for review; a reviewer approves it through replica B's API; replica A hears
- * of it through PostgreSQL LISTEN/NOTIFY on the shared store and forwards the command.
+ * Release latency across replicas (docs/approvals.md, "Across replicas"): an agent connected to
+ * replica A sends a command that policy holds for review; a reviewer approves it through replica
+ * B's API; replica A hears of it through PostgreSQL LISTEN/NOTIFY on the shared store and forwards
+ * the command.
  *
  *   npm run build && node dist/bench/replica-release.js [iterations]
  *   (also reported by `npm run bench`; BENCH_REPLICA_ITERATIONS=0 skips it there)
@@ -48,7 +49,7 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(Math.max(rank, 1), sorted.length) - 1]!;
 }
 
-export function summarise(values: readonly number[]): LatencySummary {
+export function summariseLatency(values: readonly number[]): LatencySummary {
   const sorted = [...values].sort((x, y) => x - y);
   return {
     n: sorted.length,
@@ -104,8 +105,8 @@ export async function measureRelease(
     await agent.end().catch(() => undefined);
   }
   return {
-    fromApproveSent: summarise(samples.map((s) => s.sent)),
-    fromApproveResponse: summarise(samples.map((s) => s.afterResponse)),
+    fromApproveSent: summariseLatency(samples.map((s) => s.sent)),
+    fromApproveResponse: summariseLatency(samples.map((s) => s.afterResponse)),
     samples,
   };
 }

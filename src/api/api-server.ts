@@ -1,10 +1,9 @@
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { ApprovalService } from '../approvals/approval-service.js';
 import type { AuditApi } from '../audit/start-audit.js';
 import type { ListenAddress } from '../config/schema.js';
-import { consoleSessionToken } from '../console/session-cookie.js';
 import type { Clock } from '../core/clock.js';
 import { GatehouseError, HTTP_STATUS_BY_CODE } from '../core/errors.js';
 import type { Authenticator } from '../core/identity.js';
@@ -22,6 +21,11 @@ export interface ApiDeps extends HealthDeps {
   clock: Clock;
   /** Sessions and audit routes; absent, they are not served. */
   audit?: AuditApi;
+  /**
+   * The console's cookie session token (CSRF-checked by the console), asked when a request has
+   * no Authorization header. Given by the composition root so the API never imports the console.
+   */
+  sessionToken: (request: FastifyRequest) => string | undefined;
 }
 
 /** The HTTP API: health and metrics at the root, the REST API under /api with bearer tokens. */
@@ -60,7 +64,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerHealthRoutes(app, deps);
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(async (api) => {
-    api.addHook('onRequest', bearerAuth(deps.authenticator, consoleSessionToken));
+    api.addHook('onRequest', bearerAuth(deps.authenticator, deps.sessionToken));
     registerApprovalRoutes(api, deps.approvals, deps.clock);
     if (deps.audit) registerSessionRoutes(api, deps.audit);
     if (deps.audit) registerAuditRoutes(api, deps.audit);

@@ -9,7 +9,7 @@ import { mayView, ticketView } from './ticket-view.js';
 
 const STATUSES = ['pending', 'approved', 'denied', 'modified', 'expired', 'cancelled'];
 
-/** `/api/approvals…`: list, show, approve, deny, modify, revoke (SPEC §9). */
+/** `/api/approvals…`: list, show, approve, deny, modify, revoke (docs/approvals.md, "API"). */
 export function registerApprovalRoutes(
   app: FastifyInstance,
   approvals: ApprovalService,

@@ -14,7 +14,7 @@ import { exportQuerySchema, verifyReportSchema } from './audit-schemas.js';
 import { identityOf } from './bearer-auth.js';
 import { bearerSecurity } from './schemas.js';
 
-/** `GET /api/audit/verify` and `GET /api/audit/export` (SPEC §9), for audit readers only. */
+/** `GET /api/audit/verify` and `GET /api/audit/export`, for audit readers only (docs/audit.md). */
 export function registerAuditRoutes(app: FastifyInstance, audit: AuditApi): void {
   const reader = async (request: FastifyRequest) => {
     assertAuditReader(identityOf(request), audit.readers);

@@ -20,7 +20,7 @@ interface SessionQuerystring {
   limit?: number;
 }
 
-/** `GET /api/sessions` and `GET /api/sessions/{id}` (SPEC §9), for audit readers only. */
+/** `GET /api/sessions` and `GET /api/sessions/{id}`, for audit readers only (docs/audit.md). */
 export function registerSessionRoutes(app: FastifyInstance, audit: AuditApi): void {
   const reader = async (request: FastifyRequest) => {
     assertAuditReader(identityOf(request), audit.readers);

@@ -1,8 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import type {
+  ApprovalHold,
+  HoldRequest as CoreHoldRequest,
+  Release as CoreRelease,
+} from '../core/approval-hold.js';
 import type { Clock } from '../core/clock.js';
-import type { Command } from '../core/command.js';
-import type { Decision } from '../core/decision.js';
 import { GatehouseError } from '../core/errors.js';
 import type { Identity } from '../core/identity.js';
 import { applyReview } from './review-decision.js';
@@ -35,32 +38,18 @@ export interface ApprovalDeps {
   onEvent?: (type: TicketEventType, ticket: Ticket, url: string) => void;
 }
 
-/** A review decision that the gate wants held until a human decides. */
-export interface HoldRequest {
-  connector: string;
-  identity: Identity;
-  command: Command;
-  decision: Decision;
-  /** Called once the ticket exists and the client is about to wait (send a notice). */
-  onPending?: (ticket: Ticket, url: string) => void;
-  /** Aborted when the client stops waiting (disconnect, cancel). */
-  signal?: AbortSignal;
-  /** The requester's stated reason, recorded on a new ticket. */
-  reason?: string;
-}
+/** A review decision that the gate wants held until a human decides (see core/approval-hold.ts). */
+export type HoldRequest = CoreHoldRequest<Ticket>;
 
 /** The command may run: the text to run (the reviewer's after a modify) and its ticket. */
-export interface Release {
-  ticket: Ticket;
-  text: string;
-}
+export type Release = CoreRelease<Ticket>;
 
 /**
- * The ticket lifecycle (SPEC §6): hold a command, wait for reviewers, release, deny or time
- * out; retries attach to the pending ticket, an approval runs its command once, a denial is
+ * The ticket lifecycle (docs/approvals.md): hold a command, wait for reviewers, release, deny or
+ * time out; retries attach to the pending ticket, an approval runs its command once, a denial is
  * repeated until the ticket expires, grants cover a rule for a while.
  */
-export class ApprovalService {
+export class ApprovalService implements ApprovalHold {
   readonly #deps: ApprovalDeps;
 
   constructor(deps: ApprovalDeps) {

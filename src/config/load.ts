@@ -3,7 +3,12 @@ import { dirname, resolve } from 'node:path';
 import { type Document, LineCounter, parseDocument } from 'yaml';
 import { ConfigError, type ConfigIssue, formatKeyPath } from './config-error.js';
 import { locate } from './locate.js';
-import { checkSecretRefs, checkTlsFiles, resolveConfigPaths } from './references.js';
+import {
+  checkSecretRefs,
+  checkTlsFiles,
+  resolveConfigPaths,
+  type SecretCheck,
+} from './references.js';
 import { buildConfigSchema, type Config, type ConnectorSchemaModule } from './schema.js';
 import { configErrorMap, type SchemaProblem, schemaProblems } from './schema-issues.js';
 
@@ -28,6 +33,8 @@ export interface ParseOptions {
    * with a credential it cannot read).
    */
   checkReferences?: boolean;
+  /** How a secret reference is checked; required with `checkReferences`. */
+  checkSecret?: SecretCheck;
   /** Environment used for `{env}` checks; defaults to `process.env`. */
   env?: NodeJS.ProcessEnv;
 }
@@ -93,7 +100,8 @@ export function parseConfig(text: string, sourceName: string, options: ParseOpti
     const rejected = problems.map((problem) => formatKeyPath(problem.path));
     const under = (path: string) =>
       rejected.some((p) => path === p || path.startsWith(`${p}.`) || path.startsWith(`${p}[`));
-    for (const problem of checkSecretRefs(data, baseDir, options.env)) {
+    if (!options.checkSecret) throw new TypeError('checkReferences needs a checkSecret');
+    for (const problem of checkSecretRefs(data, baseDir, options.checkSecret, options.env)) {
       if (!under(formatKeyPath(problem.path))) problems.push(problem);
     }
   }

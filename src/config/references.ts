@@ -1,7 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { checkSecret, isSecretRef } from '../secrets/index.js';
-import type { Config, ConnectorSchemaModule, SecretRef } from './schema.js';
+import { type Config, type ConnectorSchemaModule, type SecretRef, secretRef } from './schema.js';
 import type { SchemaProblem } from './schema-issues.js';
 
 /** A file named in the config, with where it sits and how to rewrite it. */
@@ -21,7 +20,8 @@ export function findSecretRefs(
   config: unknown,
   path: PropertyKey[] = [],
 ): Array<{ path: PropertyKey[]; ref: SecretRef }> {
-  if (isSecretRef(config)) return [{ path, ref: config }];
+  const ref = secretRef.safeParse(config);
+  if (ref.success) return [{ path, ref: ref.data }];
   if (Array.isArray(config))
     return config.flatMap((item, index) => findSecretRefs(item, [...path, index]));
   if (typeof config !== 'object' || config === null) return [];
@@ -105,6 +105,13 @@ export function resolveConfigPaths(
 }
 
 /**
+ * Why a secret reference does not resolve (unset variable, unreadable or empty file), or
+ * undefined when it does. The secrets layer provides it (`checkSecret`); config only finds the
+ * references, so neither layer imports the other.
+ */
+export type SecretCheck = (ref: SecretRef, env: NodeJS.ProcessEnv) => string | undefined;
+
+/**
  * Checks that every `{env}`/`{file}` reference in `data` resolves (variable set, file
  * readable, non-empty) without keeping any value. Works on the raw document too, so unset
  * secrets are reported together with schema errors; relative files are taken from `baseDir`.
@@ -112,6 +119,7 @@ export function resolveConfigPaths(
 export function checkSecretRefs(
   data: unknown,
   baseDir: string,
+  checkSecret: SecretCheck,
   env: NodeJS.ProcessEnv = process.env,
 ): SchemaProblem[] {
   const problems: SchemaProblem[] = [];

@@ -41,7 +41,7 @@ export function isLoopback(host: string): boolean {
   return host === '::1' || host.startsWith('::ffff:127.');
 }
 
-/** https anywhere; plain http only to a loopback host (SPEC §4). */
+/** https anywhere; plain http only to a loopback host (docs/identity.md). */
 function isSecureIssuer(text: string): boolean {
   if (!URL.canParse(text)) return false;
   const url = new URL(text);

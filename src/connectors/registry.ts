@@ -11,6 +11,7 @@ import {
 } from '../config/load.js';
 import { buildConfigSchema, type Config } from '../config/schema.js';
 import type { ConnectorModule } from '../core/connector-module.js';
+import { checkSecret } from '../secrets/index.js';
 import { postgresModule } from './postgres/postgres-module.js';
 
 /** Every connector module of this build, one line per protocol. */
@@ -38,12 +39,12 @@ export type ConfigOptions = Omit<ParseOptions, 'modules'>;
 
 /** `loadConfig` (config/load.ts) with this build's connector modules. */
 export function loadConfig(path: string, options: ConfigOptions = {}): Promise<Config> {
-  return loadConfigWith(path, { ...options, modules: CONNECTOR_MODULES });
+  return loadConfigWith(path, { checkSecret, ...options, modules: CONNECTOR_MODULES });
 }
 
 /** `parseConfig` (config/load.ts) with this build's connector modules. */
 export function parseConfig(text: string, sourceName: string, options: ConfigOptions = {}): Config {
-  return parseConfigWith(text, sourceName, { ...options, modules: CONNECTOR_MODULES });
+  return parseConfigWith(text, sourceName, { checkSecret, ...options, modules: CONNECTOR_MODULES });
 }
 
 export { ConfigError, type ConfigIssue, formatIssue } from '../config/load.js';

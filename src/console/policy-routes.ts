@@ -55,9 +55,10 @@ const testBody = {
 } as const;
 
 /**
- * The policy tester (SPEC §3 `gatehouse policy test`, same code): `GET /api/policy/connectors`
- * lists what can be tested, `POST /api/policy/test` classifies a command with the connector's
- * real parser and explains the decision for the identity given. Nothing runs.
+ * The policy tester (docs/policy.md, "Testing a policy"; same code as `gatehouse policy test`):
+ * `GET /api/policy/connectors` lists what can be tested, `POST /api/policy/test` classifies a
+ * command with the connector's real parser and explains the decision for the identity given.
+ * Nothing runs.
  */
 export function registerPolicyRoutes(
   app: FastifyInstance,

@@ -37,7 +37,7 @@ export interface CommandOutcome {
   /** The failure the target reported: its own error code, when it has one, and message. */
   error?: { code?: string; message: string };
   durationMs: number;
-  /** The start of what the client was shown, so the session can be replayed (SPEC §7). */
+  /** The start of what the client was shown, so the session can be replayed (docs/audit.md). */
   result?: CapturedResult;
 }
 

@@ -21,7 +21,7 @@ export interface ConnectorDeps {
   /** Public URL of the API/console, used in notices that link to a ticket. */
   publicUrl: string;
   /**
-   * The connector's compiled `masking` rules (SPEC §8); absent when it has none. Neutral: the
+   * The connector's compiled `masking` rules (docs/masking.md); absent when it has none. Neutral: the
    * connector resolves which column a value belongs to and asks the session's masker.
    */
   masking?: import('../masking/index.js').MaskingPlan;

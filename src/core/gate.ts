@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { ApprovalService } from '../approvals/approval-service.js';
 import type { ConnectorConfig } from '../config/schema.js';
+import type { ApprovalHold } from './approval-hold.js';
 import type { AuditSink, ClientInfo } from './audit-sink.js';
 import type { Clock } from './clock.js';
 import type { CaptureLimits, Command, CommandOutcome } from './command.js';
@@ -18,7 +18,7 @@ export interface GateDeps {
   metrics: GateMetrics;
   connectors: ReadonlyArray<ConnectorConfig>;
   /** Holds commands that need review; without it, review decisions are refused (fail closed). */
-  approvals?: ApprovalService;
+  approvals?: ApprovalHold;
   /** `audit.capture`: how much of each result connectors capture; absent captures nothing. */
   capture?: CaptureLimits;
 }
@@ -33,7 +33,7 @@ export interface CheckHooks {
 
 /**
  * What the audit log must not hold in clear: the connector's masking for this identity
- * (SPEC §8). The gate applies it to command text, parameters and error messages it records;
+ * (docs/masking.md). The gate applies it to command text, parameters and error messages it records;
  * `exemptions` (labels of rules waived for the identity) go into the session record.
  */
 export interface AuditMasking {

@@ -24,7 +24,7 @@ export function psqlCommand(info: Pick<BannerInfo, 'pg' | 'subject' | 'token'>):
   );
 }
 
-/** The short, friendly text `gatehouse demo` prints once everything listens (SPEC §2). */
+/** The short, friendly text `gatehouse demo` prints once everything listens (docs/cli.md). */
 export function demoBanner(info: BannerInfo): string {
   const flag = info.configFlag ? ` ${info.configFlag}` : '';
   // Options belong to the leaf command (`approvals list -c F`), not to its parent.

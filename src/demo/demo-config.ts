@@ -21,8 +21,8 @@ export const DEMO_PG_LISTEN = '127.0.0.1:15432';
 
 /**
  * The demo's config as YAML, written the way a user would write theirs: dev issuer, SQLite
- * store, one postgres connector in front of the embedded target with the SPEC §5 rules and
- * masking for the customers' personal data.
+ * store, one postgres connector in front of the embedded target with the example rules and
+ * masking for the customers' personal data (docs/policy.md, "The example configuration").
  */
 export function demoConfigYaml(options: DemoConfigOptions): string {
   const state = (options.stateDir ?? './.gatehouse').replace(/\/+$/, '');

@@ -24,7 +24,8 @@ export class HttpFailure extends Error {
 
 /**
  * True when a URL may carry identity traffic: https anywhere, plain http only to loopback
- * (SPEC §4), since keys and tokens fetched over plain http could be swapped in transit.
+ * (docs/identity.md, "Issuer URLs"), since keys and tokens fetched over plain http could be swapped
+ * in transit.
  */
 export function isSecureUrl(url: URL): boolean {
   if (url.protocol === 'https:') return true;

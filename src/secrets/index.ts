@@ -1,1 +1,8 @@
-export { checkSecret, describeSecret, isSecretRef, resolveSecret, SecretError } from './secret.js';
+export {
+  checkSecret,
+  describeSecret,
+  isSecretRef,
+  resolveSecret,
+  SecretError,
+  type SecretRef,
+} from './secret.js';

@@ -1,5 +1,10 @@
 import { readFileSync } from 'node:fs';
-import type { SecretRef } from '../config/schema.js';
+
+/**
+ * A secret given by reference: `{env: NAME}` or `{file: PATH}`. The config schema's `secretRef`
+ * parses to this shape; it is spelled out here so secrets and config do not import each other.
+ */
+export type SecretRef = { env: string } | { file: string };
 
 /**
  * A secret reference that cannot be resolved. The message names the environment variable or

@@ -5,7 +5,7 @@ import type { AuditSinkStats } from '../audit/record/store-audit-sink.js';
 import { startAudit } from '../audit/start-audit.js';
 import type { Config } from '../config/schema.js';
 import { CONNECTOR_MODULES, connectorModule } from '../connectors/registry.js';
-import { registerConsole } from '../console/index.js';
+import { consoleSessionToken, registerConsole } from '../console/index.js';
 import type { AuditSink } from '../core/audit-sink.js';
 import { systemClock } from '../core/clock.js';
 import type { Connector, ListenerTls } from '../core/connector.js';
@@ -118,6 +118,7 @@ export async function startGateway(
       audit: audit.api,
       pingStore: () => store.ping(),
       accepting: () => accepting,
+      sessionToken: consoleSessionToken,
     });
     await registerConsole(api, {
       console: config.server.console,

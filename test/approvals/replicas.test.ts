@@ -6,9 +6,10 @@ import { LOCAL_POSTGRES, requirePostgres } from '../helpers/services.js';
 import { ApiClient, stillPending } from './flow-helpers.js';
 
 /**
- * Two `gatehouse serve` processes on one PostgreSQL store (SPEC §6, §5): a decision taken
- * through one replica releases the client held on the other (LISTEN/NOTIFY), and a config
- * reload (SIGHUP) reaches live sessions on both at their next command.
+ * Two `gatehouse serve` processes on one PostgreSQL store (docs/approvals.md, "Across replicas";
+ * docs/policy.md on reloads): a decision taken through one replica releases the client held on the
+ * other (LISTEN/NOTIFY), and a config reload (SIGHUP) reaches live sessions on both at their next
+ * command.
  */
 describe.runIf(await requirePostgres())('two replicas sharing a PostgreSQL store', () => {
   let pair: ReplicaPair;

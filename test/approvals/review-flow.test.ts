@@ -18,9 +18,10 @@ import {
 } from './flow-helpers.js';
 
 /**
- * SPEC §6 through a real gateway (composition root, SQLite store, dev issuer, real policy) in
- * front of the machine's PostgreSQL: agents' commands are held, reviewers decide over the REST
- * API, and what did or did not happen is checked on the target itself.
+ * The ticket lifecycle (docs/approvals.md) through a real gateway (composition root, SQLite store,
+ * dev issuer, real policy) in front of the machine's PostgreSQL: agents' commands are held,
+ * reviewers decide over the REST API, and what did or did not happen is checked on the target
+ * itself.
  */
 const RULES = [
   {
@@ -71,7 +72,7 @@ const AGENT: TokenClaims = { groups: ['agents'], agent: true };
 
 const ready = (await requirePostgres()) && requireCommands(['psql']);
 
-describe.runIf(ready)('review flow through the gateway (SPEC §6)', () => {
+describe.runIf(ready)('review flow through the gateway (docs/approvals.md)', () => {
   let db: TestDatabase;
   let gw: TestGateway;
   let alice: ApiClient;

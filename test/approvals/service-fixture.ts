@@ -84,15 +84,15 @@ export const STORE_KINDS: ReadonlyArray<StoreKind> = (await requirePostgres())
 
 export const ISSUER = 'https://dev.gatehouse.invalid';
 
-export function identity(subject: string, groups: string[], agent = false): Identity {
+export function identityFor(subject: string, groups: string[], agent = false): Identity {
   return { issuer: ISSUER, issuerName: 'dev', subject, groups, agent };
 }
 
-export const agent = identity('agent-1', ['agents'], true);
-export const alice = identity('alice', ['dba']);
-export const bob = identity('bob', ['dba']);
-export const carol = identity('carol', ['dba']);
-export const mallory = identity('mallory', ['developers']);
+export const agent = identityFor('agent-1', ['agents'], true);
+export const alice = identityFor('alice', ['dba']);
+export const bob = identityFor('bob', ['dba']);
+export const carol = identityFor('carol', ['dba']);
+export const mallory = identityFor('mallory', ['developers']);
 
 export interface EventLog {
   type: TicketEventType;

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockChainHead } from '../../src/audit/write/audit-writes.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { backends, type TestDatabase } from '../store/backends.js';
+import { backends, type StoreDatabase } from '../store/backends.js';
 
 const postgres = backends.find((b) => b.name === 'postgres')!;
 
@@ -11,7 +11,7 @@ const postgres = backends.find((b) => b.name === 'postgres')!;
  * audit transaction commits with synchronous_commit = on, even where an operator turned it off.
  */
 describe.skipIf(postgres.unavailable !== undefined)('audit commits on PostgreSQL', () => {
-  let database: TestDatabase;
+  let database: StoreDatabase;
   let store: Store;
   beforeAll(async () => {
     database = await postgres.create();

@@ -4,7 +4,7 @@ import { type ExportOptions, exportRecords } from '../../src/audit/read/chain-ex
 import { verifyChain } from '../../src/audit/read/chain-verify.js';
 import { StoreAuditSink } from '../../src/audit/record/store-audit-sink.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { backends, type TestDatabase } from '../store/backends.js';
+import { backends, type StoreDatabase } from '../store/backends.js';
 import { commandRecord, sessionRecord } from '../store/fixtures.js';
 
 /** RFC 8785 for plain JSON values, written here independently of the code under test. */
@@ -52,7 +52,7 @@ const clock = { t: 0, now: () => clock.t };
 
 for (const backend of backends) {
   describe.skipIf(backend.unavailable !== undefined)(`export on ${backend.name}`, () => {
-    let database: TestDatabase;
+    let database: StoreDatabase;
     let store: Store;
     const collect = async (options: ExportOptions) => {
       let text = '';

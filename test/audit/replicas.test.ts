@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyChain } from '../../src/audit/read/chain-verify.js';
 import { StoreAuditSink } from '../../src/audit/record/store-audit-sink.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { backends, type TestDatabase } from '../store/backends.js';
+import { backends, type StoreDatabase } from '../store/backends.js';
 import { commandRecord, sessionRecord } from '../store/fixtures.js';
 
 const SESSIONS = 32;
@@ -32,7 +32,7 @@ for (const backend of backends) {
   describe.skipIf(backend.unavailable !== undefined)(
     `concurrent recording on ${backend.name}`,
     () => {
-      let database: TestDatabase;
+      let database: StoreDatabase;
       let stores: Store[] = [];
 
       beforeAll(async () => {

@@ -4,7 +4,7 @@ import { purgeBefore, RetentionJob } from '../../src/audit/read/retention.js';
 import { getSession } from '../../src/audit/read/session-queries.js';
 import { StoreAuditSink } from '../../src/audit/record/store-audit-sink.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { backends, type TestDatabase } from '../store/backends.js';
+import { backends, type StoreDatabase } from '../store/backends.js';
 import { commandRecord, sessionRecord } from '../store/fixtures.js';
 
 /** A clock the test moves by hand; records carry its time as `recorded_at`. */
@@ -12,7 +12,7 @@ const clock = { t: 0, now: () => clock.t };
 
 for (const backend of backends) {
   describe.skipIf(backend.unavailable !== undefined)(`retention on ${backend.name}`, () => {
-    let database: TestDatabase;
+    let database: StoreDatabase;
     let store: Store;
 
     beforeAll(async () => {
@@ -103,7 +103,7 @@ for (const backend of backends) {
   describe.skipIf(backend.unavailable !== undefined)(
     `retention while recording on ${backend.name}`,
     () => {
-      let database: TestDatabase;
+      let database: StoreDatabase;
       let store: Store;
       beforeAll(async () => {
         database = await backend.create();

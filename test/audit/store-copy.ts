@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import pg from 'pg';
-import { POSTGRES_ADMIN_URL } from '../store/backends.js';
+import { createDatabase } from '../helpers/pg-db.js';
 
 /** A copy of a store database, to tamper with while the original stays as it was. */
 export interface StoreCopy {
@@ -31,25 +29,6 @@ export async function copyStore(url: string): Promise<StoreCopy> {
       drop: async () => rmSync(dir, { recursive: true, force: true }),
     };
   }
-  const source = new URL(url).pathname.slice(1);
-  const name = `gatehouse_copy_${randomBytes(6).toString('hex')}`;
-  await admin((client) => client.query(`create database ${name} template ${source}`));
-  const copy = new URL(POSTGRES_ADMIN_URL);
-  copy.pathname = `/${name}`;
-  return {
-    url: copy.toString(),
-    drop: async () => {
-      await admin((client) => client.query(`drop database if exists ${name} with (force)`));
-    },
-  };
-}
-
-async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-  await client.connect();
-  try {
-    return await run(client);
-  } finally {
-    await client.end();
-  }
+  const copy = await createDatabase('gatehouse_copy', { template: new URL(url).pathname.slice(1) });
+  return { url: copy.url, drop: () => copy.drop() };
 }

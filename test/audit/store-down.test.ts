@@ -5,13 +5,14 @@ import { getSession, listSessions } from '../../src/audit/read/session-queries.j
 import { SQLSTATE_BY_CODE } from '../../src/connectors/postgres/protocol/errors.js';
 import { openStore } from '../../src/store/index.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { createDatabase, type TestDatabase } from '../helpers/pg-db.js';
-import { requirePostgres } from '../helpers/services.js';
 import {
+  createDatabase,
   type DedicatedPostgres,
   requireDedicatedPostgres,
   startDedicatedPostgres,
-} from './dedicated-postgres.js';
+  type TestDatabase,
+} from '../helpers/pg-db.js';
+import { requirePostgres } from '../helpers/services.js';
 
 const ready = (await requirePostgres()) && requireDedicatedPostgres();
 const STORE_DOWN = SQLSTATE_BY_CODE.store_unavailable;

@@ -5,7 +5,7 @@ import { recordHash } from '../../src/audit/record/chain-hash.js';
 import { StoreAuditSink } from '../../src/audit/record/store-audit-sink.js';
 import type { AuditEventsTable, Database } from '../../src/store/database.js';
 import { openStore } from '../../src/store/index.js';
-import { backends, type TestDatabase } from '../store/backends.js';
+import { backends, type StoreDatabase } from '../store/backends.js';
 import { commandRecord, sessionRecord } from '../store/fixtures.js';
 import { copyStore } from './store-copy.js';
 
@@ -50,7 +50,7 @@ async function rehashFrom(db: Kysely<Database>, from: number): Promise<void> {
  */
 for (const backend of backends) {
   describe.skipIf(backend.unavailable !== undefined)(`tampering on ${backend.name}`, () => {
-    let original: TestDatabase;
+    let original: StoreDatabase;
     /** seq of each record by `kind:commandSeq` (`session_start:`, `command:3`, …). */
     const seqOf = new Map<string, number>();
     let head = 0;

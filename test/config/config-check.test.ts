@@ -122,7 +122,7 @@ describe('gatehouse config check', () => {
     }
   });
 
-  it('accepts the SPEC §5 example when its password variable is set', async () => {
+  it('accepts the example config (docs/policy.md) when its password variable is set', async () => {
     process.env['PG_PROD_PASSWORD'] = 'x';
     try {
       const result = await run(

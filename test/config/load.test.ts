@@ -39,7 +39,7 @@ const minimal = `identity:
     - { name: dev, dev: true }
 `;
 
-describe('the SPEC §5 example', () => {
+describe('the example config (docs/policy.md)', () => {
   it('loads as written', async () => {
     const config = await loadConfig(specExample, { env: { PG_PROD_PASSWORD: 'x' } });
     expect(config.store.url).toBe(

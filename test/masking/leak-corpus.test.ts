@@ -41,8 +41,8 @@ function expectNoRaw(output: string, what: string): void {
 const EXEMPT = ['compliance'];
 
 /**
- * The leak corpus of SPEC §8: a users table with emails, SSNs, cards and IBANs read every way
- * a client can through a real gateway, with column rules (by table OID and column number) and
+ * The leak corpus (docs/masking.md): a users table with emails, SSNs, cards and IBANs read every
+ * way a client can through a real gateway, with column rules (by table OID and column number) and
  * detectors; plus the audit log and an exempt group.
  */
 describe.skipIf(!ready)('masking through the gateway', () => {

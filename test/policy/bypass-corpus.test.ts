@@ -11,9 +11,9 @@ import { requirePostgres } from '../helpers/services.js';
 import { connectorWith, identity, testPolicy } from '../support/policy.js';
 
 /*
- * Attempts to slip a command past the SPEC §5 example policy (plus a rule against server-side
- * programs and admin functions), each asserted to the class the classifier must see and the
- * decision an agent gets. The second suite runs the same texts on a real PostgreSQL server and
+ * Attempts to slip a command past the example policy (docs/policy.md) (plus a rule against
+ * server-side programs and admin functions), each asserted to the class the classifier must see and
+ * the decision an agent gets. The second suite runs the same texts on a real PostgreSQL server and
  * checks the classifier never calls a text harmless when the server in fact changed something.
  */
 

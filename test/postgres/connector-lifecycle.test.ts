@@ -6,7 +6,7 @@ import { message } from '../../src/connectors/postgres/protocol/writer.js';
 import type { CommandRecord } from '../../src/core/audit-sink.js';
 import { cancelWithPg } from '../helpers/pg-cancel.js';
 import { MemoryAuditSink, startTestGateway, type TestGateway } from '../helpers/pg-connector.js';
-import { localConfig, waitForActiveQuery } from '../helpers/pg-db.js';
+import { onAdmin, waitForActiveQuery } from '../helpers/pg-db.js';
 import { password, query, startup, WireClient } from './wire.js';
 
 let gw: TestGateway;
@@ -16,13 +16,7 @@ beforeAll(async () => {
 afterAll(() => gw?.stop());
 
 async function admin<T>(sql: string, values: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client(localConfig('postgres'));
-  await c.connect();
-  try {
-    return (await c.query(sql, values)).rows as T[];
-  } finally {
-    await c.end();
-  }
+  return onAdmin(async (c) => (await c.query(sql, values)).rows as T[]);
 }
 
 async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {

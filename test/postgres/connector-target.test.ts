@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PostgresTargetConfig as TargetConfig } from '../../src/connectors/postgres/target/config.js';
 import { selfSignedTls, startTestGateway } from '../helpers/pg-connector.js';
-import { ensureTargetRoles, startTlsFront, TARGET_ROLES } from './target-fixtures.js';
+import { ensureTargetRoles, startTlsFront, TARGET_ROLES } from '../helpers/pg-db.js';
 
 beforeAll(() => ensureTargetRoles());
 

@@ -17,8 +17,8 @@ import { StoreAuditSink } from '../../src/audit/record/store-audit-sink.js';
 import { encodeEntry, journalDir, readJournal } from '../../src/audit/write/audit-journal.js';
 import { SqliteAuditWriter } from '../../src/audit/write/sqlite-audit-writer.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { backends, type TestDatabase } from './backends.js';
-import { commandRecord, eventually, sessionRecord, sleep } from './fixtures.js';
+import { backends, type StoreDatabase } from './backends.js';
+import { commandRecord, sessionRecord, sleep, waitUntil } from './fixtures.js';
 
 const sqlite = backends.find((backend) => backend.name === 'sqlite')!;
 
@@ -33,7 +33,7 @@ async function chainRows(store: Store): Promise<string[]> {
 }
 
 describe('SQLite audit journal', () => {
-  let database: TestDatabase;
+  let database: StoreDatabase;
   let store: Store;
   let dir: string;
   const closers: Array<() => Promise<void>> = [];
@@ -163,7 +163,7 @@ describe('SQLite audit journal', () => {
     // Journalled, so accepted; chaining it fails once the busy timeout ran out.
     await sink.commandDecided(commandRecord(session.id, 1));
     sink.commandCompleted(session.id, 1, { tag: 'SELECT 1', rows: 1, durationMs: 3 });
-    expect(await eventually(async () => !sink.stats().healthy, 5000)).toBe(true);
+    expect(await waitUntil(async () => !sink.stats().healthy, 5000)).toBe(true);
     await expect(sink.commandDecided(commandRecord(session.id, 2))).rejects.toMatchObject({
       code: 'store_unavailable',
     });
@@ -172,7 +172,7 @@ describe('SQLite audit journal', () => {
     });
     await database.repair();
     expect(
-      await eventually(async () => {
+      await waitUntil(async () => {
         try {
           await sink.commandDecided(commandRecord(session.id, 3));
           return true;

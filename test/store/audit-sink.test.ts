@@ -4,12 +4,12 @@ import { getSession } from '../../src/audit/read/session-queries.js';
 import { StoreAuditSink } from '../../src/audit/record/store-audit-sink.js';
 import { GatehouseError } from '../../src/core/errors.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { backends, type TestDatabase } from './backends.js';
-import { commandRecord, eventually, sessionRecord, sleep } from './fixtures.js';
+import { backends, type StoreDatabase } from './backends.js';
+import { commandRecord, sessionRecord, sleep, waitUntil } from './fixtures.js';
 
 for (const backend of backends) {
   describe.skipIf(backend.unavailable !== undefined)(`StoreAuditSink on ${backend.name}`, () => {
-    let database: TestDatabase;
+    let database: StoreDatabase;
     let store: Store;
     const sinks: StoreAuditSink[] = [];
     const sinkWith = (options: ConstructorParameters<typeof StoreAuditSink>[1] = {}) => {
@@ -73,7 +73,7 @@ for (const backend of backends) {
             );
             return result.rows[0].n > 0;
           };
-          expect(await eventually(waiting)).toBe(true);
+          expect(await waitUntil(waiting)).toBe(true);
           const rest = Array.from({ length: 40 }, (_, i) =>
             sink.commandDecided(commandRecord(session.id, i + 2)),
           );
@@ -113,7 +113,7 @@ for (const backend of backends) {
                 "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
               )
             ).rows[0].n > 0;
-          expect(await eventually(waiting)).toBe(true);
+          expect(await waitUntil(waiting)).toBe(true);
           await locker.query(
             "select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
           );
@@ -152,7 +152,7 @@ for (const backend of backends) {
       expect(sink.stats().queued).toBe(1);
       const completed = async () =>
         (await getSession(store, session.id))?.commands.every((c) => c.outcome) ?? false;
-      expect(await eventually(completed, 2000)).toBe(true);
+      expect(await waitUntil(completed, 2000)).toBe(true);
       expect(sink.stats()).toMatchObject({ queued: 0, commits: 4 });
     });
 
@@ -167,9 +167,7 @@ for (const backend of backends) {
         sink.commandCompleted(session.id, seq, { tag: 'SELECT 1', rows: 1, durationMs: 1 });
       }
       expect(sink.stats()).toMatchObject({ commits, queued: 20 }); // nothing written yet
-      expect(await eventually(async () => (await commandCount(session.id)) === 10, 2000)).toBe(
-        true,
-      );
+      expect(await waitUntil(async () => (await commandCount(session.id)) === 10, 2000)).toBe(true);
       expect(performance.now() - started).toBeLessThan(1000);
       const stats = sink.stats();
       expect(stats.commits - commits).toBe(1); // decisions and outcomes in one transaction
@@ -183,9 +181,7 @@ for (const backend of backends) {
       const session = sessionRecord();
       await sink.sessionStarted(session);
       for (let seq = 1; seq <= 20; seq++) await sink.commandDecided(commandRecord(session.id, seq));
-      expect(await eventually(async () => (await commandCount(session.id)) === 20, 2000)).toBe(
-        true,
-      );
+      expect(await waitUntil(async () => (await commandCount(session.id)) === 20, 2000)).toBe(true);
     });
 
     it('refuses with store_unavailable while the store fails, keeps outcomes, and recovers by itself', async () => {
@@ -231,7 +227,7 @@ for (const backend of backends) {
       await sleep(150);
       await database.repair();
       expect(
-        await eventually(
+        await waitUntil(
           async () => (await getSession(store, session.id))?.endReason === 'client closed',
           5000,
         ),
@@ -248,7 +244,7 @@ for (const backend of backends) {
       await sink.sessionStarted(session);
       await database.break();
       await sink.commandDecided(commandRecord(session.id, 1)); // acknowledged before the failure shows
-      await eventually(async () => !sink.stats().healthy, 5000);
+      await waitUntil(async () => !sink.stats().healthy, 5000);
       await expect(sink.commandDecided(commandRecord(session.id, 2))).rejects.toMatchObject({
         code: 'store_unavailable',
       });

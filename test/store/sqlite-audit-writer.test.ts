@@ -8,8 +8,8 @@ import { StoreAuditSink } from '../../src/audit/record/store-audit-sink.js';
 import { SqliteAuditWriter } from '../../src/audit/write/sqlite-audit-writer.js';
 import { openChainConnection } from '../../src/audit/write/sqlite-chain-writer.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { backends, type TestDatabase } from './backends.js';
-import { commandRecord, eventually, sessionRecord, sleep } from './fixtures.js';
+import { backends, type StoreDatabase } from './backends.js';
+import { commandRecord, sessionRecord, sleep, waitUntil } from './fixtures.js';
 
 const sqlite = backends.find((backend) => backend.name === 'sqlite')!;
 
@@ -33,7 +33,7 @@ async function drive(sink: StoreAuditSink, clients: number, ms: number): Promise
 }
 
 describe('SQLite audit writer thread', () => {
-  let database: TestDatabase;
+  let database: StoreDatabase;
   let store: Store;
   let path: string;
   const closers: Array<() => Promise<void>> = [];
@@ -190,6 +190,6 @@ describe('SQLite audit writer thread', () => {
     } finally {
       reader.close();
     }
-    expect(await eventually(async () => sink.stats().queued === 0)).toBe(true);
+    expect(await waitUntil(async () => sink.stats().queued === 0)).toBe(true);
   });
 });

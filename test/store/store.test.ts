@@ -5,12 +5,12 @@ import { getSession, listSessions } from '../../src/audit/read/session-queries.j
 import { StoreAuditSink } from '../../src/audit/record/store-audit-sink.js';
 import { GatehouseError } from '../../src/core/errors.js';
 import { MIGRATIONS, openStore, type Store } from '../../src/store/index.js';
-import { backends, type TestDatabase } from './backends.js';
+import { backends, type StoreDatabase } from './backends.js';
 import { commandRecord, sessionRecord } from './fixtures.js';
 
 for (const backend of backends) {
   describe.skipIf(backend.unavailable !== undefined)(`store on ${backend.name}`, () => {
-    let database: TestDatabase;
+    let database: StoreDatabase;
     let store: Store;
 
     beforeAll(async () => {

@@ -1,4 +1,4 @@
-/** Shapes the console reads from the Gatehouse API (SPEC §9). */
+/** Shapes the console reads from the API (docs/approvals.md, docs/audit.md, docs/console.md). */
 
 export type TicketStatus = 'pending' | 'approved' | 'denied' | 'modified' | 'expired' | 'cancelled';
 

@@ -11,7 +11,7 @@ import {
 } from '../cli-context.js';
 import { cliMessage, unprefixed } from '../cli-message.js';
 
-/** Exit codes of `gatehouse exec` (SPEC §3). */
+/** Exit codes of `gatehouse exec` (docs/cli.md). */
 export const EXIT = { executed: 0, error: 1, denied: 2, timedOut: 3 } as const;
 
 interface ExecOptions extends RemoteOptions {

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
-import type { GatehouseMigration } from './index.js';
+import type { GatehouseMigration } from './migration-context.js';
 
-/** Session and command records (SPEC §7). */
+/** Session and command records (docs/audit.md). */
 export const sessionsAndCommands: GatehouseMigration = ({ types }) => ({
   async up(db: Kysely<unknown>) {
     await db.schema

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
-import type { GatehouseMigration } from './index.js';
+import type { GatehouseMigration } from './migration-context.js';
 
-/** Approval tickets (SPEC §6); see src/approvals/sql-ticket-repository.ts for the row shape. */
+/** Approval tickets (docs/approvals.md); row shape in src/approvals/sql-ticket-repository.ts. */
 export const tickets: GatehouseMigration = ({ types }) => ({
   async up(db: Kysely<unknown>) {
     await db.schema

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { GatehouseMigration } from './index.js';
+import type { GatehouseMigration } from './migration-context.js';
 
 /** sha256 genesis: what the first record of the chain links to. */
 const GENESIS = '0'.repeat(64);

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { GatehouseMigration } from './index.js';
+import type { GatehouseMigration } from './migration-context.js';
 
 /**
  * The session listing's indexes cover session_start records only (partial indexes): one entry

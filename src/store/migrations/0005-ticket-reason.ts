@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { GatehouseMigration } from './index.js';
+import type { GatehouseMigration } from './migration-context.js';
 
 /** The requester's stated reason on a ticket (`gatehouse exec --reason`). */
 export const ticketReason: GatehouseMigration = () => ({

@@ -1,24 +1,12 @@
-import type { Migration, MigrationProvider } from 'kysely/migration';
+import type { MigrationProvider } from 'kysely/migration';
 import { sessionsAndCommands } from './0001-sessions-and-commands.js';
 import { tickets } from './0002-tickets.js';
 import { auditChain } from './0003-audit-chain.js';
 import { auditSessionIndexes } from './0004-audit-session-indexes.js';
 import { ticketReason } from './0005-ticket-reason.js';
+import type { GatehouseMigration, MigrationContext, StoreDialect } from './migration-context.js';
 
-export type StoreDialect = 'sqlite' | 'postgres';
-
-/** Column types that differ between the dialects, for migrations to use. */
-export interface MigrationContext {
-  dialect: StoreDialect;
-  types: {
-    /** `boolean` in PostgreSQL, stored as 0/1 in SQLite. */
-    boolean: 'boolean';
-    /** JSON kept as text in both dialects (see database.ts). */
-    json: 'text';
-  };
-}
-
-export type GatehouseMigration = (context: MigrationContext) => Migration;
+export type { GatehouseMigration, MigrationContext, StoreDialect } from './migration-context.js';
 
 /**
  * Every schema change, in order. APPEND-ONLY: never edit, rename, reorder or remove a

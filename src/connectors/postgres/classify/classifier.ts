@@ -1,28 +1,14 @@
 import { loadModule, parseSync } from 'libpg-query';
 import { LruCache } from './cache.js';
+import type { SqlClassification } from './classification.js';
 import { StatementFacts } from './facts.js';
 import type { PreparedStatements } from './prepared.js';
 import { sqlShape } from './shape.js';
 import { NODE_HANDLERS } from './statements.js';
 import { type WalkContext, walkAst } from './walk.js';
 
+export type { SqlClassification } from './classification.js';
 export { PreparedStatements } from './prepared.js';
-
-/** What a SQL text does, as far as policy is concerned. Objects returned are frozen. */
-export interface SqlClassification {
-  /** Statement classes of every statement in the text (see docs/policy.md for the list). */
-  readonly classes: ReadonlyArray<string>;
-  /** True when some DELETE/UPDATE (also inside a CTE or an executed prepared statement) has no WHERE. */
-  readonly whereAbsent: boolean;
-  /** True when the text's effect cannot be known from it; `classes` then has `unclassifiable`. */
-  readonly unclassifiable: boolean;
-  /** Number of top-level statements. */
-  readonly statementCount: number;
-  /** Prepared statements the text defines, in order, with what each will do when executed. */
-  readonly prepare?: ReadonlyArray<{ name: string; classification: SqlClassification }>;
-  /** Prepared statements the text drops; `'all'` for DEALLOCATE ALL / DISCARD ALL. */
-  readonly deallocate?: ReadonlyArray<string> | 'all';
-}
 
 export interface SqlClassifierOptions {
   /** Distinct texts and shapes kept (default 10 000; a quarter of it for shapes). */

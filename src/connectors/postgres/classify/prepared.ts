@@ -1,4 +1,4 @@
-import type { SqlClassification } from './classifier.js';
+import type { SqlClassification } from './classification.js';
 
 const DEFAULT_MAX_STATEMENTS = 10_000;
 

@@ -1,5 +1,5 @@
 /**
- * Masking of what a PostgreSQL client sees (SPEC §8, docs/masking.md): a per-session
+ * Masking of what a PostgreSQL client sees (docs/masking.md): a per-session
  * ResponseTransform over RowDescription, DataRow, CopyOutResponse, CopyData, ErrorResponse,
  * NoticeResponse and NotificationResponse.
  * Only set when the session's masker is active, so unmasked sessions pay nothing.

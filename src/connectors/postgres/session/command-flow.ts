@@ -12,7 +12,7 @@ import { readExecute, readQuery } from '../protocol/extended.js';
 import { type FrameView, snapshot } from '../protocol/frame-reader.js';
 import * as fe from '../protocol/frontend.js';
 import { sqlCommand, unknownPortalCommand } from './command.js';
-import type { MessageContext } from './messages.js';
+import type { MessageContext } from './message-context.js';
 import type { NameWaits } from './name-waits.js';
 import type { Pending, Portal } from './pending.js';
 import { refuse } from './refusal.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { conditionsOf, connectorWith } from '../../test/support/policy.js';
-import { policyIssues } from './validate.js';
+import { policyIssues } from '../../src/policy/validate.js';
+import { conditionsOf, connectorWith } from '../support/policy.js';
 
 describe('policyIssues', () => {
   it('accepts the SPEC example rules', () => {

@@ -2,13 +2,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   loadSqlClassifier,
   type SqlClassifier,
-} from '../connectors/postgres/classify/classifier.js';
-import { sqlCommand } from '../connectors/postgres/session/command.js';
-import { CONNECTOR_MODULES, connectorModule } from '../connectors/registry.js';
-import type { Identity } from '../core/identity.js';
-import { compileMasking } from '../masking/index.js';
-import { createPolicy, policyIssues } from '../policy/index.js';
-import { demoConfig, demoConfigYaml } from './demo-config.js';
+} from '../../src/connectors/postgres/classify/classifier.js';
+import { sqlCommand } from '../../src/connectors/postgres/session/command.js';
+import { CONNECTOR_MODULES, connectorModule } from '../../src/connectors/registry.js';
+import type { Identity } from '../../src/core/identity.js';
+import { demoConfig, demoConfigYaml } from '../../src/demo/demo-config.js';
+import { compileMasking } from '../../src/masking/index.js';
+import { createPolicy, policyIssues } from '../../src/policy/index.js';
 
 const target = { host: '127.0.0.1', port: 54321 };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../connectors/registry.js';
-import type { Identity } from '../../core/identity.js';
-import { assertAuditReader, auditReaders } from './readers.js';
+import { assertAuditReader, auditReaders } from '../../src/audit/read/readers.js';
+import { parseConfig } from '../../src/connectors/registry.js';
+import type { Identity } from '../../src/core/identity.js';
 
 const config = (extra: string) =>
   parseConfig(

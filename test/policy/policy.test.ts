@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { connectorWith, identity, sqlCommand, testPolicy } from '../../test/support/policy.js';
-import type { Command } from '../core/command.js';
-import type { Identity } from '../core/identity.js';
+import type { Command } from '../../src/core/command.js';
+import type { Identity } from '../../src/core/identity.js';
+import { connectorWith, identity, sqlCommand, testPolicy } from '../support/policy.js';
 
 const WED_10_UTC = Date.parse('2024-06-05T10:00:00Z');
 const policy = testPolicy();

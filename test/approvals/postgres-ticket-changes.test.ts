@@ -1,6 +1,9 @@
-import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresTicketChanges, RESYNC } from '../../src/approvals/postgres-ticket-changes.js';
+import { openStore, type Store } from '../../src/store/index.js';
+import { createDatabase, onAdmin, type TestDatabase } from '../helpers/pg-db.js';
+import { requirePostgres } from '../helpers/services.js';
 import {
   alice,
   holdRequest,
@@ -8,11 +11,7 @@ import {
   rejection,
   serviceOn,
   startHold,
-} from '../../test/approvals/service-fixture.js';
-import { createDatabase, localConfig, type TestDatabase } from '../../test/helpers/pg-db.js';
-import { requirePostgres } from '../../test/helpers/services.js';
-import { openStore, type Store } from '../store/index.js';
-import { PostgresTicketChanges, RESYNC } from './postgres-ticket-changes.js';
+} from './service-fixture.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -33,18 +32,14 @@ async function until(what: string, condition: () => boolean, timeoutMs = 5000): 
 
 /** Cuts the feed's LISTEN connection from the server side, as a failover or idle kill would. */
 async function killListeners(database: string): Promise<number> {
-  const admin = new pg.Client(localConfig('postgres'));
-  await admin.connect();
-  try {
-    const { rows } = await admin.query<{ killed: boolean }>(
+  const { rows } = await onAdmin((admin) =>
+    admin.query<{ killed: boolean }>(
       `select pg_terminate_backend(pid, 5000) as killed from pg_stat_activity
         where datname = $1 and query = 'LISTEN gatehouse_tickets'`,
       [database],
-    );
-    return rows.filter((row) => row.killed).length;
-  } finally {
-    await admin.end();
-  }
+    ),
+  );
+  return rows.filter((row) => row.killed).length;
 }
 
 describe.runIf(await requirePostgres())(

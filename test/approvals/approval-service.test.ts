@@ -5,7 +5,7 @@ import {
   bob,
   carol,
   holdRequest,
-  identity,
+  identityFor,
   ManualClock,
   mallory,
   type OpenedStore,
@@ -14,7 +14,7 @@ import {
   STORE_KINDS,
   serviceOn,
   startHold,
-} from '../../test/approvals/service-fixture.js';
+} from './service-fixture.js';
 
 const HOUR = 3_600_000;
 
@@ -112,7 +112,10 @@ describe.each(STORE_KINDS)('ApprovalService on a $name store', (kind) => {
       const others = await Promise.all([
         startHold(sut.service, holdRequest(text, { params: ['2'] })),
         startHold(sut.service, holdRequest(text, { params: ['1'], connector: 'pg-2' })),
-        startHold(sut.service, holdRequest(text, { params: ['1'], who: identity('agent-2', []) })),
+        startHold(
+          sut.service,
+          holdRequest(text, { params: ['1'], who: identityFor('agent-2', []) }),
+        ),
       ]);
       const ids = new Set([base.ticket.id, ...others.map((o) => o.ticket.id)]);
       expect(ids.size).toBe(4);
@@ -350,7 +353,7 @@ describe.each(STORE_KINDS)('ApprovalService on a $name store', (kind) => {
 
   describe('who may decide', () => {
     it('requesters cannot approve their own ticket, even in an approver group', async () => {
-      const dave = identity('dave', ['agents', 'dba'], true);
+      const dave = identityFor('dave', ['agents', 'dba'], true);
       const { ticket, outcome } = await startHold(
         sut.service,
         holdRequest(unique(), { who: dave }),
@@ -363,7 +366,7 @@ describe.each(STORE_KINDS)('ApprovalService on a $name store', (kind) => {
         expect(error.message).toBe('requesters cannot review their own ticket');
       }
       // Same subject at another issuer is another person.
-      const twin = { ...identity('dave', ['dba']), issuer: 'https://other-issuer.invalid' };
+      const twin = { ...identityFor('dave', ['dba']), issuer: 'https://other-issuer.invalid' };
       await sut.service.review(ticket.id, twin, 'approve');
       await outcome;
     });
@@ -446,7 +449,7 @@ describe.each(STORE_KINDS)('ApprovalService on a $name store', (kind) => {
       holdRequest(text, { review: grant, rule: 'jit-writes', who });
 
     it('one approval covers every command of the rule for that identity and connector until it ends', async () => {
-      const who = identity(`agent-jit-${++seq}`, ['agents'], true);
+      const who = identityFor(`agent-jit-${++seq}`, ['agents'], true);
       const { ticket, outcome } = await startHold(sut.service, jit('DELETE FROM a', who));
       expect(ticket).toMatchObject({ scope: 'grant', grantMs: HOUR, rule: 'jit-writes' });
       // A second command of the same rule attaches to the pending grant.
@@ -480,7 +483,7 @@ describe.each(STORE_KINDS)('ApprovalService on a $name store', (kind) => {
     });
 
     it('a reviewer revokes a grant (with a rationale); the next command needs a new approval', async () => {
-      const who = identity(`agent-jit-${++seq}`, ['agents'], true);
+      const who = identityFor(`agent-jit-${++seq}`, ['agents'], true);
       const { ticket, outcome } = await startHold(sut.service, jit('DELETE FROM a', who));
       await sut.service.review(ticket.id, alice, 'approve');
       await outcome;
@@ -514,7 +517,7 @@ describe.each(STORE_KINDS)('ApprovalService on a $name store', (kind) => {
     });
 
     it('grants cannot be modified; command tickets cannot be revoked', async () => {
-      const who = identity(`agent-jit-${++seq}`, ['agents'], true);
+      const who = identityFor(`agent-jit-${++seq}`, ['agents'], true);
       const { ticket, outcome } = await startHold(sut.service, jit('DELETE FROM a', who));
       const error = await rejection(
         sut.service.review(ticket.id, alice, 'modify', { rationale: 'r', command: 'SELECT 1' }),

@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  agent,
-  alice,
-  type OpenedStore,
-  STORE_KINDS,
-} from '../../test/approvals/service-fixture.js';
-import { SqlTicketRepository, type TicketTables } from './sql-ticket-repository.js';
-import type { Ticket, TicketDecision } from './ticket.js';
+  SqlTicketRepository,
+  type TicketTables,
+} from '../../src/approvals/sql-ticket-repository.js';
+import type { Ticket, TicketDecision } from '../../src/approvals/ticket.js';
+import { agent, alice, type OpenedStore, STORE_KINDS } from './service-fixture.js';
 
 const T0 = Date.parse('2030-06-01T12:00:00Z');
 let counter = 0;
