@@ -21,7 +21,8 @@ export function findSecretRefs(
   path: PropertyKey[] = [],
 ): Array<{ path: PropertyKey[]; ref: SecretRef }> {
   const ref = secretRef.safeParse(config);
-  if (ref.success) return [{ path, ref: ref.data }];
+  // The object itself, not the parsed copy: resolveConfigPaths rewrites relative files in place.
+  if (ref.success) return [{ path, ref: config as SecretRef }];
   if (Array.isArray(config))
     return config.flatMap((item, index) => findSecretRefs(item, [...path, index]));
   if (typeof config !== 'object' || config === null) return [];
