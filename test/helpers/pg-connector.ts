@@ -70,7 +70,7 @@ export class TestPolicy implements PolicyDecider {
   }
 }
 
-export interface TestGatewayOptions {
+export interface TestConnectorOptions {
   /** Overrides of the connector config; defaults: target 127.0.0.1:5432 as postgres, access `*`. */
   connector?: Partial<ConnectorConfig>;
   /** Listener TLS material; `true` generates a self-signed certificate for 127.0.0.1/localhost. */
@@ -83,7 +83,7 @@ export interface TestGatewayOptions {
   connectorOptions?: PostgresConnectorOptions;
 }
 
-export interface TestGateway extends AsyncDisposable {
+export interface TestConnector extends AsyncDisposable {
   readonly host: string;
   readonly port: number;
   readonly connector: Connector;
@@ -100,7 +100,9 @@ export interface TestGateway extends AsyncDisposable {
 }
 
 /** Starts a connector on 127.0.0.1:0 (unless overridden) in front of the machine's PostgreSQL. */
-export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
+export async function startTestConnector(
+  options: TestConnectorOptions = {},
+): Promise<TestConnector> {
   const config: ConnectorConfig = {
     name: 'pg-test',
     type: 'postgres',

@@ -2,7 +2,7 @@
 import { networkInterfaces } from 'node:os';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../helpers/pg-connector.js';
+import { startTestConnector, type TestConnector } from '../helpers/pg-connector.js';
 import { runProcess } from '../helpers/process.js';
 import { psql } from '../helpers/psql.js';
 import {
@@ -16,10 +16,10 @@ import {
   WireClient,
 } from './wire.js';
 
-let gw: TestGateway;
+let gw: TestConnector;
 
 beforeAll(async () => {
-  gw = await startTestGateway({
+  gw = await startTestConnector({
     connector: { access: { groups: ['dev', 'dba'] }, max_message_bytes: 100_000 },
   });
 });
@@ -142,7 +142,7 @@ describe('encryption negotiation', () => {
   });
 
   it('serves psql over TLS (sslmode=require and verify-full)', async () => {
-    await using tlsGw = await startTestGateway({ tls: true });
+    await using tlsGw = await startTestConnector({ tls: true });
     const { writeFile, mkdtemp } = await import('node:fs/promises');
     const dir = await mkdtemp('/tmp/gh-tls-');
     await writeFile(`${dir}/ca.pem`, tlsGw.ca!);
@@ -198,7 +198,7 @@ describe('plaintext tokens', () => {
   const connectHost = external ?? '127.0.0.1';
 
   it('refuses a token over plain TCP on a non-loopback listener with 28000', async () => {
-    await using open = await startTestGateway({
+    await using open = await startTestConnector({
       connector: { listen: { host: listenHost, port: 0 } },
     });
     const wire = await WireClient.open(connectHost, open.port);
@@ -211,7 +211,7 @@ describe('plaintext tokens', () => {
   });
 
   it('accepts the same token over TLS on that listener', async () => {
-    await using open = await startTestGateway({
+    await using open = await startTestConnector({
       tls: true,
       connector: { listen: { host: listenHost, port: 0 } },
     });

@@ -4,17 +4,17 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../helpers/pg-connector.js';
+import { startTestConnector, type TestConnector } from '../helpers/pg-connector.js';
 import { frame, int16, query, startup, WireClient } from './wire.js';
 
-let gw: TestGateway;
+let gw: TestConnector;
 let token: string;
 /** Raise locally to fuzz longer: GH_FUZZ_ROUNDS=1000 GH_FUZZ_SEED=9 npx vitest run … */
 const rounds = Number(process.env['GH_FUZZ_ROUNDS'] ?? 60);
 const seed = Number(process.env['GH_FUZZ_SEED'] ?? 7);
 
 beforeAll(async () => {
-  gw = await startTestGateway({ connector: { max_message_bytes: 65_536 } });
+  gw = await startTestConnector({ connector: { max_message_bytes: 65_536 } });
   token = await gw.token();
 });
 afterAll(() => gw?.stop());

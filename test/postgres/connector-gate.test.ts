@@ -5,7 +5,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ConnectorConfig } from '../../src/config/schema.js';
-import { startTestGateway, type TestGateway } from '../helpers/pg-connector.js';
+import { startTestConnector, type TestConnector } from '../helpers/pg-connector.js';
 import { createDatabase, type TestDatabase } from '../helpers/pg-db.js';
 import {
   bind,
@@ -23,7 +23,7 @@ import {
 } from './wire.js';
 
 let db: TestDatabase;
-let gw: TestGateway;
+let gw: TestConnector;
 const clients: pg.Client[] = [];
 
 const rules = [
@@ -34,7 +34,7 @@ const rules = [
 
 beforeAll(async () => {
   db = await createDatabase('gh_pggate');
-  gw = await startTestGateway({
+  gw = await startTestConnector({
     connector: {
       target: {
         host: '127.0.0.1',

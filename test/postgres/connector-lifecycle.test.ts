@@ -5,13 +5,17 @@ import { BackendCode } from '../../src/connectors/postgres/protocol/message-code
 import { message } from '../../src/connectors/postgres/protocol/writer.js';
 import type { CommandRecord } from '../../src/core/audit-sink.js';
 import { cancelWithPg } from '../helpers/pg-cancel.js';
-import { MemoryAuditSink, startTestGateway, type TestGateway } from '../helpers/pg-connector.js';
+import {
+  MemoryAuditSink,
+  startTestConnector,
+  type TestConnector,
+} from '../helpers/pg-connector.js';
 import { onAdmin, waitForActiveQuery } from '../helpers/pg-db.js';
 import { password, query, startup, WireClient } from './wire.js';
 
-let gw: TestGateway;
+let gw: TestConnector;
 beforeAll(async () => {
-  gw = await startTestGateway();
+  gw = await startTestConnector();
 });
 afterAll(() => gw?.stop());
 
@@ -114,7 +118,7 @@ describe('session end', () => {
   });
 
   it('drains and then ends open sessions on stop with 57P01', async () => {
-    const own = await startTestGateway();
+    const own = await startTestConnector();
     const client = new pg.Client(own.pgConfig(await own.token()));
     const errors: pg.DatabaseError[] = [];
     client.on('error', (e) => errors.push(e as pg.DatabaseError));
@@ -139,7 +143,7 @@ describe('decisions that arrive after the session ended', () => {
         if (record.command.text.includes('gh_late')) await gate;
       }
     }
-    await using own = await startTestGateway({ audit: new SlowAudit() });
+    await using own = await startTestConnector({ audit: new SlowAudit() });
     const wire = await WireClient.open(own.host, own.port);
     await wire.login(await own.token());
     wire.send(query("select pg_notify('gh_late', 'ran')"));
@@ -188,7 +192,7 @@ describe('response transform seam', () => {
       { int32: 6 },
       { bytes: Buffer.from('MASKED') },
     ]);
-    await using own = await startTestGateway({
+    await using own = await startTestConnector({
       connectorOptions: {
         responseTransform: () => (type, frame) => (type === 0x44 ? masked : frame),
       },

@@ -1,16 +1,16 @@
 /** pgbench through the gateway: initialisation (COPY, DDL) and every query mode, without errors. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, type TestGateway } from '../helpers/pg-connector.js';
+import { startTestConnector, type TestConnector } from '../helpers/pg-connector.js';
 import { createDatabase, type TestDatabase } from '../helpers/pg-db.js';
 import { type LibpqTarget, pgbench } from '../helpers/psql.js';
 
 let db: TestDatabase;
-let gw: TestGateway;
+let gw: TestConnector;
 let target: LibpqTarget;
 
 beforeAll(async () => {
   db = await createDatabase('gh_pgbench');
-  gw = await startTestGateway({
+  gw = await startTestConnector({
     connector: {
       target: {
         host: '127.0.0.1',

@@ -5,7 +5,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendKey, sendCancelRequest } from '../helpers/pg-cancel.js';
-import { startTestGateway, type TestGateway } from '../helpers/pg-connector.js';
+import { startTestConnector, type TestConnector } from '../helpers/pg-connector.js';
 import {
   createDatabase,
   localConfig,
@@ -16,7 +16,7 @@ import { type LibpqTarget, psql } from '../helpers/psql.js';
 import { LOCAL_POSTGRES } from '../helpers/services.js';
 
 let db: TestDatabase;
-let gw: TestGateway;
+let gw: TestConnector;
 const clients: pg.Client[] = [];
 
 async function connect(via: 'direct' | 'gateway'): Promise<pg.Client> {
@@ -40,7 +40,7 @@ beforeAll(async () => {
     insert into items values (1, 'one', null, 1.50), (2, 'two', 'x', null);
     create table big (id int, payload text);
   `);
-  gw = await startTestGateway({
+  gw = await startTestConnector({
     connector: {
       target: {
         host: '127.0.0.1',

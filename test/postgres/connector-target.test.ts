@@ -4,13 +4,13 @@ import { type AddressInfo, createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PostgresTargetConfig as TargetConfig } from '../../src/connectors/postgres/target/config.js';
-import { selfSignedTls, startTestGateway } from '../helpers/pg-connector.js';
+import { selfSignedTls, startTestConnector } from '../helpers/pg-connector.js';
 import { ensureTargetRoles, startTlsFront, TARGET_ROLES } from '../helpers/pg-db.js';
 
 beforeAll(() => ensureTargetRoles());
 
 async function whoAmI(target: Partial<TargetConfig>, secrets: Record<string, string> = {}) {
-  await using gw = await startTestGateway({
+  await using gw = await startTestConnector({
     connector: {
       target: {
         host: '127.0.0.1',
