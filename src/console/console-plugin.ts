@@ -8,9 +8,10 @@ import { isLoopback } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import type { Authenticator } from '../core/identity.js';
 import { DevIssuer } from '../identity/index.js';
+import type { PolicyTester } from '../policy/index.js';
 import { registerDevLogin } from './dev-login.js';
 import { registerOidcLogin } from './oidc-login.js';
-import { type PolicyTesting, registerPolicyRoutes } from './policy-routes.js';
+import { registerPolicyRoutes } from './policy-routes.js';
 import { consoleSessionToken } from './session-cookie.js';
 import { registerSessionRoutes } from './session-routes.js';
 import { defaultWebRoot, registerStaticFiles } from './static-files.js';
@@ -27,7 +28,7 @@ export interface ConsoleDeps {
   /** The live connector configs (after reloads), for the policy tester. */
   connectors: () => ReadonlyArray<ConnectorConfig>;
   /** Classifies and explains commands for the policy tester. */
-  policyTester: PolicyTesting;
+  policyTester: PolicyTester;
   clock: Clock;
   logger: Logger;
   /** Console base URL; the OIDC redirect URI is built from it. */

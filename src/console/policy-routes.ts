@@ -1,31 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { bearerSecurity } from '../api/schemas.js';
 import type { ConnectorConfig } from '../config/schema.js';
-import type { Command } from '../core/command.js';
 import { GatehouseError } from '../core/errors.js';
-import type { PolicyExplanation } from '../policy/index.js';
-
-/**
- * What the routes need from the policy tester (the server builds it from the connector
- * modules): whether a connector's commands can be classified, its default scope, and the
- * explanation for one command and identity.
- */
-export interface PolicyTesting {
-  moduleFor(
-    connector: ConnectorConfig,
-  ): { scope?(target: unknown): Record<string, string> } | undefined;
-  explain(
-    connector: ConnectorConfig,
-    input: {
-      subject: string;
-      groups: string[];
-      agent: boolean;
-      text: string;
-      scope?: Record<string, string>;
-      at?: number;
-    },
-  ): Promise<{ command: Command; at: number; explanation: PolicyExplanation }>;
-}
+import type { PolicyTester } from '../policy/index.js';
 
 interface PolicyTestBody {
   connector: string;
@@ -63,7 +40,7 @@ const testBody = {
 export function registerPolicyRoutes(
   app: FastifyInstance,
   connectors: () => ReadonlyArray<ConnectorConfig>,
-  tester: PolicyTesting,
+  tester: PolicyTester,
   now: () => number,
 ): void {
   app.get(

@@ -13,5 +13,11 @@ export {
   type PolicyModule,
   type RuleEvaluation,
 } from './policy.js';
+export {
+  createPolicyTester,
+  type PolicyTester,
+  type PolicyTestInput,
+  type PolicyTestResult,
+} from './policy-tester.js';
 export { classLabel } from './reason.js';
 export { type PolicyIssue, policyIssues } from './validate.js';

@@ -15,11 +15,10 @@ import { createLogger } from '../core/logger.js';
 import { GateMetrics } from '../core/metrics.js';
 import { createAuthenticator } from '../identity/index.js';
 import { compileMasking, type MaskingPlan } from '../masking/index.js';
-import { createPolicy } from '../policy/index.js';
+import { createPolicy, createPolicyTester } from '../policy/index.js';
 import { resolveSecret } from '../secrets/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { startApprovals } from './approvals-wiring.js';
-import { createPolicyTester } from './policy-tester.js';
 
 export interface StartOptions {
   logger?: Logger;

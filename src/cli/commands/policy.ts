@@ -9,8 +9,7 @@ import {
 } from '../../connectors/registry.js';
 import type { Command } from '../../core/command.js';
 import type { ConnectorModule } from '../../core/connector-module.js';
-import type { PolicyExplanation } from '../../policy/index.js';
-import { createPolicyTester } from '../../server/policy-tester.js';
+import { createPolicyTester, type PolicyExplanation } from '../../policy/index.js';
 
 /** Where the command writes; the process streams unless a test passes its own. */
 export interface PolicyCommandOutput {

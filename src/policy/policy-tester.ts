@@ -7,12 +7,8 @@ import type { ConnectorConfig } from '../config/schema.js';
 import type { Command } from '../core/command.js';
 import type { ConnectorModule } from '../core/connector-module.js';
 import type { Identity } from '../core/identity.js';
-import {
-  createPolicy,
-  type PolicyExplanation,
-  type PolicyIssue,
-  policyIssues,
-} from '../policy/index.js';
+import { createPolicy, type PolicyExplanation } from './policy.js';
+import { type PolicyIssue, policyIssues } from './validate.js';
 
 /** What the tester evaluates: one command, one identity. */
 export interface PolicyTestInput {
