@@ -42,9 +42,9 @@ export interface CommandOutcome {
 }
 
 /**
- * The start of what the client was shown for one command, in one of three shapes (the
- * connector module's `resultShape`): a table of rows, a terminal stream, or a request/response
- * exchange. Values are AFTER masking. Connectors fill it within the `CaptureLimits` the gate
+ * The start of what the client was shown for one command, in one of three shapes: a table of
+ * rows, a terminal stream, or a request/response exchange (a protocol records the one its
+ * clients see; its module's `replay` renders it). Values are AFTER masking. Connectors fill it within the `CaptureLimits` the gate
  * hands them (`GateSession.captureLimits`); the audit sink cuts anything beyond them again, so
  * an oversized capture never reaches the store.
  */

@@ -111,8 +111,6 @@ export interface ConnectorModule<Target = unknown> {
    * tester prints it next to the value); undefined for one it does not describe.
    */
   describeAttribute?(key: string, value: string | boolean): string | undefined;
-  /** Which result shape its commands record: rows, a terminal stream, or a request/response. */
-  readonly resultShape: 'table' | 'terminal' | 'exchange';
   /**
    * Classifies a command's text without running it (the policy tester): the Command the
    * connector would build, with an empty `target` (the tester fills the scope in).

@@ -52,7 +52,6 @@ export const postgresModule: ConnectorModule<PostgresTargetConfig> = {
   commandClasses: SQL_STATEMENT_CLASSES,
   describeAttribute: (key, value) =>
     key === 'where' && value === 'absent' ? 'a DELETE/UPDATE has no WHERE' : undefined,
-  resultShape: 'table',
   async classify(text) {
     // Loads libpg-query's WebAssembly module once per process.
     const classifier = await loadSqlClassifier({ cacheEntries: 1 });
