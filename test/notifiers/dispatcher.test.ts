@@ -5,8 +5,8 @@ import {
   NotificationDispatcher,
   type NotifierConfig,
 } from '../../src/approvals/notifiers/index.js';
-import { sampleEvent } from '../../src/approvals/notifiers/testing.js';
 import { resolveSecret } from '../../src/secrets/index.js';
+import { sampleEvent } from '../support/notifier-events.js';
 import {
   captureLogger,
   closedPort,

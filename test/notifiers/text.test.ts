@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { sampleEvent } from './testing.js';
-import { clip, eventTitle, outcomeLine, requesterLine, truncate } from './text.js';
+import {
+  clip,
+  eventTitle,
+  outcomeLine,
+  requesterLine,
+  truncate,
+} from '../../src/approvals/notifiers/text.js';
+import { sampleEvent } from '../support/notifier-events.js';
 
 /** No lone surrogate (String#isWellFormed is ES2024, beyond our lib setting). */
 function wellFormed(text: string): boolean {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ADAPTIVE_CARD_CONTENT_TYPE, teamsMessage } from './teams-format.js';
-import { sampleEvent } from './testing.js';
+import {
+  ADAPTIVE_CARD_CONTENT_TYPE,
+  teamsMessage,
+} from '../../src/approvals/notifiers/teams-format.js';
+import { sampleEvent } from '../support/notifier-events.js';
 
 type Element = { type: string; [key: string]: unknown };
 

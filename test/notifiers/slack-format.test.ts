@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { escapeMrkdwn, slackMessage } from './slack-format.js';
-import { sampleEvent } from './testing.js';
+import { escapeMrkdwn, slackMessage } from '../../src/approvals/notifiers/slack-format.js';
+import { sampleEvent } from '../support/notifier-events.js';
 
 type Block = { type: string; [key: string]: unknown };
 

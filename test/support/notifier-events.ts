@@ -1,4 +1,4 @@
-import type { TicketEvent, TicketEventTicket } from './types.js';
+import type { TicketEvent, TicketEventTicket } from '../../src/approvals/notifiers/types.js';
 
 /** A realistic event for tests; `ticket` fields may be overridden. */
 export function sampleEvent(
