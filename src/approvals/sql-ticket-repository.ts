@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Ticket, TicketDecision } from './ticket.js';
+import type { Ticket, TicketDecision, TicketStatus } from './ticket.js';
 import type { TicketQuery, TicketRepository } from './ticket-repository.js';
 
 /** The `tickets` table (migration in src/store/migrations). JSON columns hold text. */
@@ -63,6 +63,15 @@ export class SqlTicketRepository implements TicketRepository {
       .limit(query.limit ?? 100)
       .execute();
     return rows.map(fromRow);
+  }
+
+  async countByStatus(): Promise<Partial<Record<TicketStatus, number>>> {
+    const rows = await this.#db
+      .selectFrom('tickets')
+      .select(['status', (eb) => eb.fn.countAll<number | string>().as('n')])
+      .groupBy('status')
+      .execute();
+    return Object.fromEntries(rows.map((row) => [row.status, Number(row.n)]));
   }
 
   async latestByFingerprint(fingerprint: string): Promise<Ticket | undefined> {

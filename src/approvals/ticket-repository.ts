@@ -14,6 +14,8 @@ export interface TicketRepository {
   insert(ticket: Ticket): Promise<void>;
   get(id: string): Promise<Ticket | undefined>;
   list(query: TicketQuery): Promise<Ticket[]>;
+  /** How many tickets are in each status (statuses without tickets are left out). */
+  countByStatus(): Promise<Partial<Record<TicketStatus, number>>>;
   /** The newest ticket for this fingerprint, whatever its status. */
   latestByFingerprint(fingerprint: string): Promise<Ticket | undefined>;
   /**

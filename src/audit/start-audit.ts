@@ -5,7 +5,7 @@ import type { CaptureLimits } from '../core/command.js';
 import type { Store } from '../store/index.js';
 import { auditReaders } from './read/readers.js';
 import { RetentionJob } from './read/retention.js';
-import { StoreAuditSink } from './record/store-audit-sink.js';
+import { StoreAuditSink, type StoreAuditSinkOptions } from './record/store-audit-sink.js';
 
 /** What the audit API routes read through. */
 export interface AuditApi {
@@ -29,9 +29,13 @@ export interface AuditServices {
 export function startAudit(
   config: Pick<Config, 'audit' | 'reviews' | 'connectors'>,
   store: Store,
-  options: { logger: Logger; clock: Clock },
+  options: {
+    logger: Logger;
+    clock: Clock;
+    onCommit?: StoreAuditSinkOptions['onCommit'];
+  },
 ): AuditServices {
-  const { logger, clock } = options;
+  const { logger, clock, onCommit } = options;
   const capture = {
     maxRows: config.audit.capture.max_rows,
     maxBytes: config.audit.capture.max_bytes,
@@ -41,6 +45,7 @@ export function startAudit(
     capture,
     logger,
     clock,
+    onCommit,
   });
   // The API and console read their own process's records at once (see StoreAuditSink.caughtUp).
   store.beforeRead = () => sink.caughtUp();

@@ -197,6 +197,7 @@ export class GateSession {
     const { policy, audit, clock, metrics } = this.#deps;
     const connector = this.#gate.connectorConfig(this.record.connector);
     const startedAt = clock.now();
+    const checkStarted = performance.now();
     const seq = ++this.#seq;
     const identity = this.record.identity;
     const decision = policy.decide({ connector, identity, command, now: startedAt });
@@ -211,6 +212,10 @@ export class GateSession {
 
     if (decision.action === 'allow') {
       await audit.commandDecided({ ...record, executedText: record.command.text });
+      metrics.gateLatencySeconds.observe(
+        { connector: connector.name },
+        (performance.now() - checkStarted) / 1000,
+      );
       return { seq, text: command.text, decision, startedAt };
     }
     if (decision.action === 'deny') {

@@ -13,6 +13,8 @@ export interface Approvals {
   service: ApprovalService;
   /** The ticket change feed (the console streams it to reviewers). */
   changes: TicketChanges;
+  /** Tickets in the store by status (the `gatehouse_tickets` metric). */
+  countTickets(): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
@@ -43,8 +45,9 @@ export async function startApprovals(
     logger,
     clock,
   });
+  const tickets = new SqlTicketRepository(store.db.withTables<TicketTables>());
   const service = new ApprovalService({
-    tickets: new SqlTicketRepository(store.db.withTables<TicketTables>()),
+    tickets,
     changes,
     clock,
     logger,
@@ -67,6 +70,7 @@ export async function startApprovals(
   return {
     service,
     changes,
+    countTickets: () => tickets.countByStatus(),
     async close() {
       clearInterval(sweeper);
       await dispatcher.drain(5_000);

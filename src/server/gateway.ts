@@ -75,13 +75,17 @@ export async function startGateway(
       synchronous: config.store.sqlite_synchronous,
     });
     cleanup.push(() => store.close());
-    const audit = startAudit(config, store, { logger, clock: systemClock });
+    const metrics = new GateMetrics();
+    const audit = startAudit(config, store, {
+      logger,
+      clock: systemClock,
+      onCommit: (commit) => metrics.auditCommitted(commit),
+    });
     cleanup.push(() => audit.close());
     const authenticator = await createAuthenticator(config.identity.issuers, {
       secret: resolveSecret,
       logger,
     });
-    const metrics = new GateMetrics();
     const clock = systemClock;
 
     let accepting = true;
@@ -97,6 +101,7 @@ export async function startGateway(
         masking.get(connector)?.forIdentity([]).plan.maskText(text) ?? text,
     });
     cleanup.push(() => approvals.close());
+    metrics.countTicketsOnScrape(approvals.countTickets);
     const gate = new Gate({
       audit: options.wrapAuditSink ? options.wrapAuditSink(audit.sink) : audit.sink,
       capture: audit.capture,
@@ -115,7 +120,11 @@ export async function startGateway(
       approvals: approvals.service,
       clock,
       audit: audit.api,
-      pingStore: () => store.ping(),
+      pingStore: () =>
+        store.ping().catch((err: unknown) => {
+          metrics.storeErrorsTotal.inc({ operation: 'readiness' });
+          throw err;
+        }),
       accepting: () => accepting,
       sessionToken: consoleSessionToken,
     });

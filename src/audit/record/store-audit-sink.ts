@@ -6,7 +6,11 @@ import { GatehouseError } from '../../core/errors.js';
 import type { Store } from '../../store/store.js';
 import { AuditJournal, journalDir } from '../write/audit-journal.js';
 import { type AuditOp, writeAuditBatch } from '../write/audit-writes.js';
-import { GroupCommit, type GroupCommitStats } from '../write/group-commit.js';
+import {
+  type CommitObservation,
+  GroupCommit,
+  type GroupCommitStats,
+} from '../write/group-commit.js';
 import { JournalIngestor } from '../write/journal-ingestor.js';
 import { type CheckpointStats, SqliteAuditWriter } from '../write/sqlite-audit-writer.js';
 import {
@@ -19,6 +23,8 @@ import {
 } from './audit-event.js';
 
 export interface StoreAuditSinkOptions {
+  /** Told of every grouped commit as it settles (the gateway's metrics). */
+  onCommit?: (commit: CommitObservation) => void;
   /**
    * `strict` (default): `commandDecided` resolves once the record is committed.
    * `batched`: it resolves at once and the record is committed within `flushMs` (see class doc).
@@ -176,6 +182,7 @@ export class StoreAuditSink implements AuditSink {
       maxBatch: options.maxBatch ?? 500,
       flushMs: options.flushMs ?? 50,
       retryMs,
+      observe: options.onCommit,
     });
   }
 

@@ -22,6 +22,15 @@ export interface GroupCommitOptions<T> {
   flushMs: number;
   /** Retry delay after a failed commit, doubling from min to max (ms). */
   retryMs: { min: number; max: number };
+  /** Told of every commit as it settles (metrics). */
+  observe?: (commit: CommitObservation) => void;
+}
+
+/** One commit as it settled: whether it committed, how many ops, how long it took (ms). */
+export interface CommitObservation {
+  ok: boolean;
+  records: number;
+  ms: number;
 }
 
 export interface GroupCommitStats {
@@ -177,9 +186,16 @@ export class GroupCommit<T extends Waitable> {
     const started = performance.now();
     try {
       await this.#options.commit(batch);
-      this.#succeeded(batch, performance.now() - started);
+      const ms = performance.now() - started;
+      this.#succeeded(batch, ms);
+      this.#options.observe?.({ ok: true, records: batch.length, ms });
     } catch (err) {
       this.#failed(batch, err);
+      this.#options.observe?.({
+        ok: false,
+        records: batch.length,
+        ms: performance.now() - started,
+      });
     } finally {
       this.#committing = false;
       const listeners = this.#afterCommit;
