@@ -11,6 +11,7 @@ import { registerApprovalRoutes } from './approval-routes.js';
 import { registerAuditRoutes } from './audit-routes.js';
 import { bearerAuth } from './bearer-auth.js';
 import { type HealthDeps, registerHealthRoutes } from './health-routes.js';
+import { type CentralPolicyApi, registerPolicyVersionRoutes } from './policy-version-routes.js';
 import { errorSchema, ticketSchema } from './schemas.js';
 import { registerSessionRoutes } from './session-routes.js';
 
@@ -21,6 +22,8 @@ export interface ApiDeps extends HealthDeps {
   clock: Clock;
   /** Sessions and audit routes; absent, they are not served. */
   audit?: AuditApi;
+  /** Central policy versions (`/api/policy…`); absent, they are not served. */
+  policy?: CentralPolicyApi;
   /**
    * The console's cookie session token (CSRF-checked by the console), asked when a request has
    * no Authorization header. Given by the composition root so the API never imports the console.
@@ -68,6 +71,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     registerApprovalRoutes(api, deps.approvals, deps.clock);
     if (deps.audit) registerSessionRoutes(api, deps.audit);
     if (deps.audit) registerAuditRoutes(api, deps.audit);
+    if (deps.policy) {
+      registerPolicyVersionRoutes(api, deps.policy, deps.clock, (id) =>
+        deps.approvals.ticketUrl(id),
+      );
+    }
   });
   return app;
 }

@@ -15,6 +15,7 @@ export const RESYNC = '*';
  */
 export class PostgresTicketChanges implements TicketChanges {
   readonly #url: string;
+  readonly #channel: string;
   readonly #logger: Logger;
   readonly #events = new EventEmitter().setMaxListeners(0);
   readonly #publisher: pg.Pool;
@@ -22,8 +23,9 @@ export class PostgresTicketChanges implements TicketChanges {
   #closed = false;
   #retryMs = 250;
 
-  private constructor(url: string, logger: Logger) {
+  private constructor(url: string, logger: Logger, channel: string) {
     this.#url = url;
+    this.#channel = channel;
     this.#logger = logger;
     this.#publisher = new pg.Pool({ connectionString: url, max: 2 });
     this.#publisher.on('error', (err) =>
@@ -35,14 +37,19 @@ export class PostgresTicketChanges implements TicketChanges {
     );
   }
 
-  static async start(url: string, logger: Logger): Promise<PostgresTicketChanges> {
-    const changes = new PostgresTicketChanges(url, logger);
+  /** `channel`: another feed of ids on the same machinery (central policy versions use one). */
+  static async start(
+    url: string,
+    logger: Logger,
+    channel = CHANNEL,
+  ): Promise<PostgresTicketChanges> {
+    const changes = new PostgresTicketChanges(url, logger, channel);
     await changes.#listen();
     return changes;
   }
 
   async publish(ticketId: string): Promise<void> {
-    await this.#publisher.query('SELECT pg_notify($1, $2)', [CHANNEL, ticketId]);
+    await this.#publisher.query('SELECT pg_notify($1, $2)', [this.#channel, ticketId]);
   }
 
   subscribe(listener: (ticketId: string) => void): () => void {
@@ -60,7 +67,7 @@ export class PostgresTicketChanges implements TicketChanges {
   async #listen(): Promise<void> {
     const client = new pg.Client({ connectionString: this.#url });
     client.on('notification', (message) => {
-      if (message.channel === CHANNEL && message.payload)
+      if (message.channel === this.#channel && message.payload)
         this.#events.emit('change', message.payload);
     });
     client.on('error', (err) => {
@@ -69,7 +76,7 @@ export class PostgresTicketChanges implements TicketChanges {
     });
     client.on('end', () => this.#reconnectSoon(client));
     await client.connect();
-    await client.query(`LISTEN ${CHANNEL}`);
+    await client.query(`LISTEN ${this.#channel}`);
     this.#listener = client;
     this.#retryMs = 250;
   }

@@ -67,6 +67,41 @@ export async function loadConfig(path: string, options: ParseOptions): Promise<C
  * anchors relative paths unless `options.baseDir` is given. Throws `ConfigError`.
  */
 export function parseConfig(text: string, sourceName: string, options: ParseOptions): Config {
+  const { doc, lines, data } = readYaml(text, sourceName);
+  const baseDir = options.baseDir ?? dirname(resolve(sourceName));
+  const parsed = schemaFor(options.modules).safeParse(data, { error: configErrorMap });
+  const problems = parsed.success ? [] : schemaProblems(parsed.error.issues);
+  if (options.checkReferences) {
+    // Secrets are checked on the document as written, so an unset variable is reported in
+    // the same run as schema errors; not below a key the schema already rejected.
+    const rejected = problems.map((problem) => formatKeyPath(problem.path));
+    const under = (path: string) =>
+      rejected.some((p) => path === p || path.startsWith(`${p}.`) || path.startsWith(`${p}[`));
+    if (!options.checkSecret) throw new TypeError('checkReferences needs a checkSecret');
+    for (const problem of checkSecretRefs(data, baseDir, options.checkSecret, options.env)) {
+      if (!under(formatKeyPath(problem.path))) problems.push(problem);
+    }
+  }
+  if (!parsed.success) throw new ConfigError(sourceName, placeProblems(doc, lines, problems));
+  const config = parsed.data;
+  resolveConfigPaths(config, baseDir, options.modules);
+  if (options.checkReferences) problems.push(...checkTlsFiles(config, options.modules));
+  if (problems.length > 0) throw new ConfigError(sourceName, placeProblems(doc, lines, problems));
+  return config;
+}
+
+/** A YAML text read for validation: the document (for positions) and its data. */
+export interface YamlSource {
+  doc: Document;
+  lines: LineCounter;
+  data: unknown;
+}
+
+/**
+ * Parses YAML as config does (unique keys, no alias bombs); throws `ConfigError` for a syntax
+ * error or an empty document.
+ */
+export function readYaml(text: string, sourceName: string): YamlSource {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -91,26 +126,7 @@ export function parseConfig(text: string, sourceName: string, options: ParseOpti
   if (data === null || data === undefined) {
     throw new ConfigError(sourceName, [{ path: '', line: 1, message: 'config is empty' }]);
   }
-  const baseDir = options.baseDir ?? dirname(resolve(sourceName));
-  const parsed = schemaFor(options.modules).safeParse(data, { error: configErrorMap });
-  const problems = parsed.success ? [] : schemaProblems(parsed.error.issues);
-  if (options.checkReferences) {
-    // Secrets are checked on the document as written, so an unset variable is reported in
-    // the same run as schema errors; not below a key the schema already rejected.
-    const rejected = problems.map((problem) => formatKeyPath(problem.path));
-    const under = (path: string) =>
-      rejected.some((p) => path === p || path.startsWith(`${p}.`) || path.startsWith(`${p}[`));
-    if (!options.checkSecret) throw new TypeError('checkReferences needs a checkSecret');
-    for (const problem of checkSecretRefs(data, baseDir, options.checkSecret, options.env)) {
-      if (!under(formatKeyPath(problem.path))) problems.push(problem);
-    }
-  }
-  if (!parsed.success) throw new ConfigError(sourceName, placeProblems(doc, lines, problems));
-  const config = parsed.data;
-  resolveConfigPaths(config, baseDir, options.modules);
-  if (options.checkReferences) problems.push(...checkTlsFiles(config, options.modules));
-  if (problems.length > 0) throw new ConfigError(sourceName, placeProblems(doc, lines, problems));
-  return config;
+  return { doc, lines, data };
 }
 
 const schemas = new WeakMap<
@@ -130,7 +146,8 @@ function schemaFor(
   return schema;
 }
 
-function placeProblems(
+/** Problems with their key path written out and their place in the source, in source order. */
+export function placeProblems(
   doc: Document,
   lines: LineCounter,
   problems: SchemaProblem[],

@@ -282,20 +282,74 @@ const accessSchema = z
     'name at least one group or subject',
   );
 
-/** One connector entry for one module: the shared fields, its target and its conditions. */
-function connectorSchemaFor(module: ConnectorSchemaModule) {
+/** A rule for one module's connectors: the common conditions plus the module's own. */
+function ruleSchemaFor(module: ConnectorSchemaModule) {
   const moduleConditions = Object.fromEntries(
     Object.entries(module.conditions)
       .filter(([key]) => !COMMON_CONDITION_KEYS.has(key))
       .map(([key, spec]) => [key, spec.schema.optional()]),
   );
-  const ruleSchema = z.strictObject({
+  return z.strictObject({
     name: z.string().min(1),
     when: z.strictObject({ ...moduleConditions, ...commonConditions }).prefault({}),
     action: actionSchema,
     review: reviewSchema.optional(),
     reason: z.string().optional(),
   });
+}
+
+/** A connector's policy: what `policy apply` may replace (docs/policy.md, "Central policy"). */
+export interface ConnectorPolicy {
+  name: string;
+  default: Action;
+  rules: RuleConfig[];
+  masking: MaskingRuleConfig[];
+}
+
+/**
+ * One `connectors[]` entry of a central policy document for a connector of this module's type:
+ * `name`, `default`, `rules` and `masking` checked exactly as in config (same defaults); other
+ * keys (type, listen, target…) are ignored, so a config file applies as is.
+ */
+export function policyEntrySchemaFor(
+  module: ConnectorSchemaModule,
+): z.ZodType<ConnectorPolicy, unknown> {
+  return z.object({
+    name: connectorName,
+    default: actionSchema.prefault('allow'),
+    rules: z.array(ruleSchemaFor(module)).prefault([]),
+    masking: z.array(maskingRule).prefault([]),
+  }) as unknown as z.ZodType<ConnectorPolicy, unknown>;
+}
+
+/**
+ * What the schema of one rule cannot say alone: a review rule needs approvers (its own or
+ * `reviews.approvers`), review settings belong to review rules only. Paths are below the rules.
+ */
+export function ruleProblems(
+  rules: ReadonlyArray<RuleConfig>,
+  defaultApprovers: ReadonlyArray<string>,
+): Array<{ path: PropertyKey[]; message: string }> {
+  const problems: Array<{ path: PropertyKey[]; message: string }> = [];
+  rules.forEach((rule, ruleIndex) => {
+    if (rule.action === 'review' && !rule.review?.approvers && defaultApprovers.length === 0) {
+      problems.push({
+        path: ['rules', ruleIndex, 'review', 'approvers'],
+        message: 'a review rule needs approvers (here or in reviews.approvers)',
+      });
+    }
+    if (rule.action !== 'review' && rule.review) {
+      problems.push({
+        path: ['rules', ruleIndex, 'review'],
+        message: 'review settings only apply to rules with action: review',
+      });
+    }
+  });
+  return problems;
+}
+
+/** One connector entry for one module: the shared fields, its target and its conditions. */
+function connectorSchemaFor(module: ConnectorSchemaModule) {
   return z.strictObject({
     name: connectorName,
     type: z.literal(module.type),
@@ -303,7 +357,7 @@ function connectorSchemaFor(module: ConnectorSchemaModule) {
     target: module.targetSchema,
     access: accessSchema,
     default: actionSchema.prefault('allow'),
-    rules: z.array(ruleSchema).prefault([]),
+    rules: z.array(ruleSchemaFor(module)).prefault([]),
     masking: z.array(maskingRule).prefault([]),
     /** Largest protocol message accepted from a client, in bytes. */
     max_message_bytes: z.number().int().min(1024).optional(),
@@ -414,6 +468,26 @@ const maskingSchema = z
   .prefault({});
 
 /**
+ * Central policy (docs/policy.md, "Central policy"): who may apply a new version, and whether a
+ * change needs review first (a ticket like any held command, decided by these approvers).
+ */
+const policySchema = z
+  .strictObject({
+    /** Groups that may apply or roll back a version (default: `reviews.approvers`). */
+    editors: z.array(z.string().min(1)).optional(),
+    review: z
+      .strictObject({
+        approvers: z.array(z.string().min(1)).min(1),
+        approvals: z.number().int().min(1).prefault(1),
+        timeout: duration.optional(),
+        wait: duration.optional(),
+      })
+      .optional(),
+  })
+  .prefault({});
+export type PolicyConfig = z.infer<typeof policySchema>;
+
+/**
  * The config schema for a build's connector modules (`src/connectors/registry.ts` composes it).
  * Everything but `connectors[].target` and the modules' rule conditions is shared.
  */
@@ -432,6 +506,7 @@ export function buildConfigSchema(
       reviews: reviewsSchema,
       audit: auditSchema,
       masking: maskingSchema,
+      policy: policySchema,
     })
     .superRefine((config, ctx) => {
       const signIn = config.server.console;
@@ -465,26 +540,13 @@ export function buildConfigSchema(
           });
         }
         seenListen.set(key, index);
-        connector.rules.forEach((rule, ruleIndex) => {
-          if (
-            rule.action === 'review' &&
-            !rule.review?.approvers &&
-            config.reviews.approvers.length === 0
-          ) {
-            ctx.addIssue({
-              code: 'custom',
-              path: ['connectors', index, 'rules', ruleIndex, 'review', 'approvers'],
-              message: 'a review rule needs approvers (here or in reviews.approvers)',
-            });
-          }
-          if (rule.action !== 'review' && rule.review) {
-            ctx.addIssue({
-              code: 'custom',
-              path: ['connectors', index, 'rules', ruleIndex, 'review'],
-              message: 'review settings only apply to rules with action: review',
-            });
-          }
-        });
+        for (const problem of ruleProblems(connector.rules, config.reviews.approvers)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['connectors', index, ...problem.path],
+            message: problem.message,
+          });
+        }
       });
     });
 }
@@ -498,4 +560,5 @@ export interface Config {
   reviews: z.infer<typeof reviewsSchema>;
   audit: z.infer<typeof auditSchema>;
   masking: z.infer<typeof maskingSchema>;
+  policy: PolicyConfig;
 }

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { buildApi, listenApi } from '../api/api-server.js';
 import type { AuditSinkStats } from '../audit/record/store-audit-sink.js';
 import { startAudit } from '../audit/start-audit.js';
-import type { Config } from '../config/schema.js';
+import { overlayPolicy, splitKeyPath } from '../config/policy-document.js';
+import type { Config, ConnectorConfig, ConnectorPolicy } from '../config/schema.js';
 import { CONNECTOR_MODULES, connectorModule } from '../connectors/registry.js';
 import { consoleSessionToken, registerConsole } from '../console/index.js';
 import type { AuditSink } from '../core/audit-sink.js';
@@ -14,11 +15,12 @@ import type { Authenticator } from '../core/identity.js';
 import { createLogger } from '../core/logger.js';
 import { GateMetrics } from '../core/metrics.js';
 import { createAuthenticator } from '../identity/index.js';
-import { compileMasking, type MaskingPlan } from '../masking/index.js';
-import { createPolicy, createPolicyTester } from '../policy/index.js';
+import { compileMasking, MaskingConfigError, type MaskingPlan } from '../masking/index.js';
+import { createPolicy, createPolicyTester, policyIssues } from '../policy/index.js';
 import { resolveSecret } from '../secrets/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { startApprovals } from './approvals-wiring.js';
+import { CentralPolicy } from './central-policy/central-policy.js';
 
 export interface StartOptions {
   logger?: Logger;
@@ -30,6 +32,8 @@ export interface StartOptions {
    * reaches it.
    */
   wrapAuditSink?: (sink: AuditSink) => AuditSink;
+  /** How often each replica looks for a newer central policy version besides NOTIFY (10 s). */
+  policyPollMs?: number;
 }
 
 export interface RunningGateway {
@@ -41,8 +45,13 @@ export interface RunningGateway {
   readonly authenticator: Authenticator;
   /** The audit sink's commit counters: transactions, records, batch sizes, queue, health. */
   auditStats(): AuditSinkStats;
-  /** Applies a new config's policy (rules, defaults, access) to live sessions. */
+  /**
+   * Applies a new config's policy (rules, defaults, access) to live sessions; the newest central
+   * policy version stays on top of it.
+   */
   reload(config: Config): void;
+  /** The central policy version in force on this replica (0: none, the YAML alone). */
+  policyVersion(): number;
   /** Stops accepting, drains sessions, closes the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -90,6 +99,8 @@ export async function startGateway(
 
     let accepting = true;
     let live = config;
+    // The YAML config in force (SIGHUP swaps it); `live` adds the central policy version on top.
+    let yaml = config;
     let apiUrl = '';
     const publicUrl = () => config.server.api.public_url ?? apiUrl;
     const approvals = await startApprovals(config, store, {
@@ -113,6 +124,29 @@ export async function startGateway(
       approvals: approvals.service,
     });
 
+    const enforce = (next: Config) => {
+      // Compiled first: invalid masking leaves the running config in force.
+      const nextMasking = compileConnectorMasking(next);
+      gate.updateConnectors(next.connectors);
+      masking = nextMasking;
+      live = next;
+    };
+    const central = await CentralPolicy.start({
+      store,
+      approvals: approvals.service,
+      modules: CONNECTOR_MODULES,
+      logger,
+      clock,
+      config: () => yaml,
+      enforce: (policy) => {
+        enforce(overlayPolicy(yaml, policy));
+        logger.info('policy reloaded');
+      },
+      check: (policy, connector) => policyProblems(yaml, policy, connector),
+      pollMs: options.policyPollMs,
+    });
+    cleanup.push(() => central.close());
+
     const api = await buildApi({
       logger,
       metrics,
@@ -120,6 +154,7 @@ export async function startGateway(
       approvals: approvals.service,
       clock,
       audit: audit.api,
+      policy: central,
       pingStore: () =>
         store.ping().catch((err: unknown) => {
           metrics.storeErrorsTotal.inc({ operation: 'readiness' });
@@ -179,13 +214,12 @@ export async function startGateway(
       authenticator,
       auditStats: () => audit.sink.stats(),
       reload(next) {
-        // Compiled first: invalid masking leaves the running config in force.
-        const nextMasking = compileConnectorMasking(next);
-        gate.updateConnectors(next.connectors);
-        masking = nextMasking;
-        live = next;
+        enforce(overlayPolicy(next, central.policy));
+        yaml = next;
+        central.configChanged();
         logger.info('policy reloaded');
       },
+      policyVersion: () => central.enforcedVersion,
       close() {
         accepting = false;
         closing ??= undo();
@@ -213,6 +247,33 @@ function compileConnectorMasking(config: Config): Map<string, MaskingPlan> {
     }
   }
   return plans;
+}
+
+/**
+ * What `policy apply` checks beyond the schema for one connector's entry, as config and start
+ * would: rule conditions the schema cannot judge (unknown statement classes, bad time zones) and
+ * masking that does not compile. Paths are below the entry.
+ */
+function policyProblems(
+  config: Config,
+  policy: ConnectorPolicy,
+  connector: ConnectorConfig,
+): Array<{ path: PropertyKey[]; message: string }> {
+  const problems: Array<{ path: PropertyKey[]; message: string }> = [];
+  const module = CONNECTOR_MODULES.find((m) => m.type === connector.type);
+  for (const issue of policyIssues({ ...connector, rules: policy.rules }, module?.conditions ?? {}))
+    problems.push(issue);
+  try {
+    compileMasking(policy.masking, {
+      hashKey: config.masking.hash_key && resolveSecret(config.masking.hash_key),
+      custom: config.masking.custom,
+    });
+  } catch (err) {
+    if (!(err instanceof MaskingConfigError)) throw err;
+    for (const issue of err.issues)
+      problems.push({ path: splitKeyPath(issue.path), message: issue.message });
+  }
+  return problems;
 }
 
 function readListenerTls(config: Config): ListenerTls | undefined {

@@ -1,6 +1,7 @@
 import type {
   CommandData,
   OutcomeData,
+  PolicyVersionData,
   PurgeData,
   SessionEndData,
   SessionStartData,
@@ -32,6 +33,12 @@ export function recordSummary(kind: string, data: string): string {
     case 'purge': {
       const purge = value as PurgeData;
       return `retention purged records ${purge.fromSeq}..${purge.toSeq}`;
+    }
+    case 'policy_version': {
+      const policy = value as PolicyVersionData;
+      const who = policy.author.name ?? policy.author.subject;
+      const restores = policy.rollbackOf === undefined ? '' : ` (rollback to ${policy.rollbackOf})`;
+      return `policy version ${policy.version}${restores} by ${who}${policy.reason ? `: ${policy.reason}` : ''}`;
     }
     default:
       return kind;

@@ -5,7 +5,13 @@ import type { ChainedFields } from './chain-hash.js';
 import { capResult } from './result-capture.js';
 
 /** Every kind of fact the audit chain holds. */
-export type AuditEventKind = 'session_start' | 'command' | 'outcome' | 'session_end' | 'purge';
+export type AuditEventKind =
+  | 'session_start'
+  | 'command'
+  | 'outcome'
+  | 'session_end'
+  | 'purge'
+  | 'policy_version';
 
 /** A record ready to be appended: everything but its position, commit time and hashes. */
 export type NewAuditEvent = Omit<ChainedFields, 'recordedAt'>;
@@ -66,6 +72,25 @@ export interface PurgeData {
   lastHash: string;
   /** The retention cutoff (epoch ms): every deleted record was recorded before it. */
   before: number;
+}
+
+/**
+ * `data` of a policy_version record: a central policy version (docs/policy.md, "Central policy"),
+ * chained with the one before it by digest, with the whole document.
+ */
+export interface PolicyVersionData {
+  version: number;
+  /** sha256 (hex) of `document`. */
+  digest: string;
+  /** The digest of the version before (absent for version 1). */
+  previousDigest?: string;
+  author: { issuer: string; subject: string; name?: string };
+  reason?: string;
+  /** The review ticket that approved the change, when the change needed review. */
+  ticketId?: string;
+  /** The version whose document this one restores (`policy rollback`). */
+  rollbackOf?: number;
+  document: string;
 }
 
 /** Connector and subject of a session, repeated on its later records so they filter alike. */
@@ -164,6 +189,23 @@ export function sessionEndEvent(
 
 export function purgeEvent(data: PurgeData, at: number): NewAuditEvent {
   return event('purge', null, null, at, data);
+}
+
+export function policyVersionEvent(data: PolicyVersionData, at: number): NewAuditEvent {
+  const ordered: PolicyVersionData = {
+    author: { issuer: data.author.issuer, name: data.author.name, subject: data.author.subject },
+    digest: data.digest,
+    document: data.document,
+    previousDigest: data.previousDigest,
+    reason: data.reason,
+    rollbackOf: data.rollbackOf,
+    ticketId: data.ticketId,
+    version: data.version,
+  };
+  return event('policy_version', null, null, at, ordered, {
+    connector: 'policy',
+    subject: data.author.subject,
+  });
 }
 
 function event(
