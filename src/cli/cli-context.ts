@@ -42,6 +42,23 @@ export async function callApi<T>(
   path: string,
   body?: unknown,
 ): Promise<T> {
+  const { status, ok, payload } = await requestApi<T & { message?: string; error?: string }>(
+    options,
+    method,
+    path,
+    body,
+  );
+  if (!ok) throw new Error(`${payload.message ?? status} (${payload.error ?? status})`);
+  return payload;
+}
+
+/** Calls the REST API and returns the status with the JSON body, whatever the status. */
+export async function requestApi<T>(
+  options: RemoteOptions,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; ok: boolean; payload: T }> {
   const url = `${await resolveApiUrl(options)}${path}`;
   const token = resolveToken(options);
   let response: Response;
@@ -57,12 +74,8 @@ export async function callApi<T>(
   } catch (err) {
     throw new Error(`cannot reach the gateway API at ${url}: ${(err as Error).message}`);
   }
-  const payload = (await response.json().catch(() => ({}))) as { message?: string; error?: string };
-  if (!response.ok)
-    throw new Error(
-      `${payload.message ?? response.statusText} (${payload.error ?? response.status})`,
-    );
-  return payload as T;
+  const payload = (await response.json().catch(() => ({}))) as T;
+  return { status: response.status, ok: response.ok, payload };
 }
 
 export function addRemoteOptions<T extends import('commander').Command>(command: T): T {

@@ -10,6 +10,7 @@ import {
 import type { Command } from '../../core/command.js';
 import type { ConnectorModule } from '../../core/connector-module.js';
 import { createPolicyTester, type PolicyExplanation } from '../../policy/index.js';
+import { registerPolicyVersionCommands } from './policy-versions.js';
 
 /** Where the command writes; the process streams unless a test passes its own. */
 export interface PolicyCommandOutput {
@@ -41,7 +42,10 @@ export function registerPolicyCommand(
   program: Program,
   output: PolicyCommandOutput = processOutput,
 ): void {
-  const policy = program.command('policy').description('work with connector rules');
+  const policy = program
+    .command('policy')
+    .description('work with connector rules: test them, apply and follow central versions');
+  registerPolicyVersionCommands(policy);
   policy
     .command('test')
     .description('print the decision and the rule that produced it, without running anything')
