@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { verifyChain } from '../../src/audit/read/chain-verify.js';
 import { parseConfig } from '../../src/connectors/registry.js';
 import { ApiClient, type TicketJson } from '../approvals/flow-helpers.js';
+import { runCli } from '../helpers/cli.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { createDatabase, type TestDatabase } from '../helpers/pg-db.js';
 import { requirePostgres } from '../helpers/services.js';
@@ -148,6 +149,7 @@ describe.runIf(await requirePostgres())('central policy on two replicas', () => 
     expect((await session.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
     const editor = await api(b, 'erin', ['policy-admins']);
 
+    const sentAt = performance.now();
     const answer = await editor.post<SubmitJson>('/api/policy', {
       document: DENY_READS,
       reason: 'close reads for agents',
@@ -164,7 +166,11 @@ describe.runIf(await requirePostgres())('central policy on two replicas', () => 
 
     while (a.gateway.policyVersion() < 1 && performance.now() - appliedAt < 5000)
       await new Promise((resolve) => setTimeout(resolve, 2));
-    const delay = performance.now() - appliedAt;
+    const enforcedAt = performance.now();
+    const delay = enforcedAt - appliedAt;
+    console.log(
+      `central policy: version 1 in force on replica A ${(enforcedAt - sentAt).toFixed(1)} ms after the request to B was sent`,
+    );
     console.log(
       `central policy: version 1 in force on replica A ${delay.toFixed(1)} ms after B answered 201`,
     );
@@ -327,5 +333,38 @@ describe.runIf(await requirePostgres())('central policy on two replicas', () => 
       ]),
     );
     expect(Object.keys(openapi.paths['/api/policy']!)).toEqual(['get', 'post']);
+
+    // The CLI reads the same chain off the shared store.
+    const verify = await runCli(['audit', 'verify', '-c', a.configFile]);
+    expect(verify.code, verify.stderr).toBe(0);
+    const exported = await runCli(['audit', 'export', '-c', a.configFile, '--format', 'csv']);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout).toContain(
+      'policy version 3 (rollback to 1) by erin: rollback to version 1',
+    );
+    expect(exported.stdout).toContain('policy version 2 by carol: reopen reads');
+  }, 60_000);
+
+  it('a version row written behind the gateway (no matching audit record) is not enforced', async () => {
+    const client = await storeDb.connect();
+    try {
+      const { rows } = await client.query(
+        'select author, digest, audit_seq from policy_versions where version = 3',
+      );
+      // Version 2's document (allow all) forged as version 4, pointing at version 3's record.
+      const { rows: two } = await client.query(
+        'select document, digest from policy_versions where version = 2',
+      );
+      await client.query(
+        'insert into policy_versions (version, created_at, author, document, digest, audit_seq) values (4, $1, $2, $3, $4, $5)',
+        [Date.now(), rows[0].author, two[0].document, two[0].digest, rows[0].audit_seq],
+      );
+      await client.query("select pg_notify('gatehouse_policy', '4')");
+    } finally {
+      await client.end();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const gateway of [a, b]) expect(gateway.gateway.policyVersion()).toBe(3);
+    expect(await denied(await agentSession(a))).toContain('agents-may-not-read');
   });
 });

@@ -126,6 +126,11 @@ export class CentralPolicy implements CentralPolicyApi {
       if (!latest || latest.version <= this.#enforced) return;
       let document: PolicyDocument;
       try {
+        if (!(await this.#versions.chained(latest))) {
+          throw new Error(
+            `policy version ${latest.version} does not match its audit record (written or changed outside the gateway?)`,
+          );
+        }
         document = this.#parse(latest.document, `policy version ${latest.version}`);
         this.#deps.enforce(document.connectors, latest.version);
       } catch (err) {
@@ -214,6 +219,8 @@ export class CentralPolicy implements CentralPolicyApi {
       const held = await this.#hold(caller, document.text, reason);
       if (held.kind === 'held') return held;
       ticketId = held.release.ticket.id;
+      // The reason reviewers read, when the re-submission that picks up the approval gives none.
+      reason ??= held.release.ticket.reason;
       if (held.release.text !== document.text) {
         // A reviewer's modified document: checked like any other before it applies.
         try {

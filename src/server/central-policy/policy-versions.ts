@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { policyVersionEvent } from '../../audit/record/audit-event.js';
+import { type PolicyVersionData, policyVersionEvent } from '../../audit/record/audit-event.js';
 import { appendEvents, lockChainHead } from '../../audit/write/audit-writes.js';
+import { CHAIN_ID } from '../../audit/write/chain-append.js';
 import type { Database } from '../../store/database.js';
 import type { Store } from '../../store/index.js';
 
@@ -159,6 +160,32 @@ export class PolicyVersions {
       .where('version', '=', version)
       .executeTakeFirst();
     return row && fromRow(row);
+  }
+
+  /**
+   * Whether the version is the one its audit record chains: the record at `auditSeq` is its
+   * `policy_version` record with the same number and digest, and the document has that digest.
+   * A record that retention purged (before the chain's base) cannot be compared and is accepted;
+   * `audit verify` vouches for the purge. A row written or edited behind the gateway's back fails.
+   */
+  async chained(version: PolicyVersion): Promise<boolean> {
+    if (documentDigest(version.document) !== version.digest) return false;
+    const record = await this.#store.db
+      .selectFrom('audit_events')
+      .select(['kind', 'data'])
+      .where('seq', '=', version.auditSeq)
+      .executeTakeFirst();
+    if (!record) {
+      const chain = await this.#store.db
+        .selectFrom('audit_chain')
+        .select('base_seq')
+        .where('id', '=', CHAIN_ID)
+        .executeTakeFirst();
+      return chain !== undefined && version.auditSeq <= Number(chain.base_seq);
+    }
+    if (record.kind !== 'policy_version') return false;
+    const data = JSON.parse(record.data) as PolicyVersionData;
+    return data.version === version.version && data.digest === version.digest;
   }
 
   /** Every version, newest first. */
