@@ -219,6 +219,37 @@ describe.runIf(await requirePostgres())('gatehouse policy (central versions) CLI
     }
   }, 90_000);
 
+  it("a version's masking rules mask results (in sessions opened after it, as on SIGHUP)", async () => {
+    const email = async () => {
+      const client = new pg.Client(await gateway.clientConfig('dev-1', { groups: ['dev'] }));
+      await client.connect();
+      try {
+        return (await client.query("SELECT 'alice@example.com' AS email")).rows[0].email as string;
+      } finally {
+        await client.end();
+      }
+    };
+    expect(await email()).toBe('alice@example.com');
+    const masked = await editor(
+      'apply',
+      '-f',
+      await file(
+        'masking.yaml',
+        'connectors:\n  - name: pg\n    masking:\n      - { detectors: [email], strategy: redact }\n',
+      ),
+    );
+    expect(masked.code, masked.stderr).toBe(0);
+    expect(await email()).not.toContain('alice@example.com');
+
+    const path = await file(
+      'bad-masking.yaml',
+      'connectors:\n  - name: pg\n    masking:\n      - { detectors: [emial], strategy: redact }\n',
+    );
+    const refused = await editor('apply', '-f', path);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`${path}:4: connectors[0].masking[0].detectors[0]:`);
+  }, 60_000);
+
   /** The document as the gateway stores it (the ticket's command text). */
   async function normalised(path: string): Promise<string> {
     const data = parse(await readFile(path, 'utf8')) as { connectors: unknown[] };
