@@ -8,7 +8,7 @@ import { getSession, listSessions } from '../../src/audit/read/session-queries.j
 import type { StoredCommand } from '../../src/audit/record/records.js';
 import { parseConfig } from '../../src/connectors/registry.js';
 import { DevIssuer } from '../../src/identity/index.js';
-import { type RunningGateway, startGateway } from '../../src/server/gateway.js';
+import { type RunningGateway, type StartOptions, startGateway } from '../../src/server/gateway.js';
 import { LOCAL_POSTGRES } from './services.js';
 
 /** Who a test token speaks for. */
@@ -41,6 +41,8 @@ export interface TestGatewayOptions {
   configure?: (config: Record<string, unknown>) => void;
   /** Defaults to a silent logger; set GATEHOUSE_TEST_LOG=debug to see the gateway's logs. */
   logger?: Logger;
+  /** How often the gateway looks for a newer central policy version (default: the gateway's). */
+  policyPollMs?: number;
 }
 
 export interface TestGateway extends AsyncDisposable {
@@ -105,7 +107,8 @@ export async function startTestGateway(options: TestGatewayOptions): Promise<Tes
     if (!devConfig) throw new TypeError('the test config lost its dev issuer');
     // Loaded first so the key file exists before the gateway reads it: both sign/verify alike.
     issuer = await DevIssuer.load(devConfig);
-    gateway = await startGateway(config, { logger, drainMs: 2000 });
+    const start: StartOptions = { logger, drainMs: 2000, policyPollMs: options.policyPollMs };
+    gateway = await startGateway(config, start);
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
