@@ -6,7 +6,23 @@ import { splitStatements, type Token } from '../sql-highlight.ts';
  * full view puts each statement on its own line (whitespace between statements carries no
  * meaning); the compact view, for lists, keeps the text exactly as sent.
  */
-export function CommandView({ text, compact = false }: { text: string; compact?: boolean }) {
+export function CommandView({
+  text,
+  compact = false,
+  plain = false,
+}: {
+  text: string;
+  compact?: boolean;
+  /** Not SQL (a central policy document): shown exactly as written, uncoloured. */
+  plain?: boolean;
+}) {
+  if (plain) {
+    return (
+      <pre className={compact ? 'sql sql-compact' : 'sql sql-full'}>
+        <code>{text}</code>
+      </pre>
+    );
+  }
   const statements = splitStatements(text);
   return (
     <pre className={compact ? 'sql sql-compact' : 'sql sql-full'}>

@@ -38,7 +38,8 @@ export function TicketDetail({
         </div>
       </header>
 
-      <CommandView text={ticket.command} />
+      {/* A central policy change (docs/policy.md): its command is the YAML document. */}
+      <CommandView text={ticket.command} plain={ticket.connector === 'policy'} />
       {ticket.params.length > 0 && (
         <p className="params">
           <span className="muted">Parameters:</span>{' '}
@@ -80,7 +81,7 @@ export function TicketDetail({
       {ticket.executedCommand && ticket.executedCommand !== ticket.command && (
         <section aria-label="Command that runs">
           <h3>Runs instead (modified)</h3>
-          <CommandView text={ticket.executedCommand} />
+          <CommandView text={ticket.executedCommand} plain={ticket.connector === 'policy'} />
         </section>
       )}
 
