@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
+import { Gauge } from 'prom-client';
 import { buildApi, listenApi } from '../api/api-server.js';
 import type { AuditSinkStats } from '../audit/record/store-audit-sink.js';
 import { startAudit } from '../audit/start-audit.js';
@@ -146,6 +147,14 @@ export async function startGateway(
       pollMs: options.policyPollMs,
     });
     cleanup.push(() => central.close());
+    new Gauge({
+      name: 'gatehouse_policy_version',
+      help: 'The central policy version this replica enforces (0: the YAML config alone)',
+      registers: [metrics.registry],
+      collect() {
+        this.set(central.enforcedVersion);
+      },
+    });
 
     const api = await buildApi({
       logger,

@@ -334,6 +334,11 @@ describe.runIf(await requirePostgres())('central policy on two replicas', () => 
     );
     expect(Object.keys(openapi.paths['/api/policy']!)).toEqual(['get', 'post']);
 
+    for (const gateway of [a, b]) {
+      const metrics = await (await fetch(`${gateway.gateway.apiUrl}/metrics`)).text();
+      expect(metrics).toMatch(/^gatehouse_policy_version 3$/m);
+    }
+
     // The CLI reads the same chain off the shared store.
     const verify = await runCli(['audit', 'verify', '-c', a.configFile]);
     expect(verify.code, verify.stderr).toBe(0);
