@@ -26,7 +26,7 @@ describe('central policy poll', () => {
 
   it('enforces a version written elsewhere, unannounced, within the poll interval', async () => {
     expect(gateway.gateway.policyVersion()).toBe(0);
-    const written = await new PolicyVersions(other).append(
+    const { version: written } = await new PolicyVersions(other).append(
       {
         document: 'connectors:\n  - name: pg\n    default: deny\n',
         author: { issuer: 'test', subject: 'elsewhere' },

@@ -372,4 +372,22 @@ describe.runIf(await requirePostgres())('central policy on two replicas', () => 
     for (const gateway of [a, b]) expect(gateway.gateway.policyVersion()).toBe(3);
     expect(await denied(await agentSession(a))).toContain('agents-may-not-read');
   });
+
+  it('the same document sent to both replicas at once is written once; later versions apply', async () => {
+    const document = DENY_READS.replace('reads are closed for agents', 'closed, from two places');
+    const answers = await Promise.all(
+      [a, b].map(async (gateway) =>
+        (await api(gateway, 'erin', ['policy-admins'])).post<SubmitJson>('/api/policy', {
+          document,
+        }),
+      ),
+    );
+    expect(answers.map((answer) => answer.status).sort()).toEqual([200, 201]);
+    expect(answers.map((answer) => answer.body.version!.version)).toEqual([5, 5]);
+    for (const gateway of [a, b]) {
+      while (gateway.gateway.policyVersion() < 5)
+        await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(await denied(await agentSession(b))).toContain('closed, from two places');
+  });
 });

@@ -231,7 +231,7 @@ export class CentralPolicy implements CentralPolicyApi {
         }
       }
     }
-    const version = await this.#versions.append(
+    const { version, written } = await this.#versions.append(
       {
         document: document.text,
         author: { issuer: caller.issuer, subject: caller.subject, name: caller.name },
@@ -241,6 +241,7 @@ export class CentralPolicy implements CentralPolicyApi {
       },
       this.#deps.clock.now(),
     );
+    if (!written) return { kind: 'applied', version, changed: false };
     this.#deps.logger.info(
       { version: version.version, subject: caller.subject, ticket: ticketId },
       'central policy version written',

@@ -68,7 +68,15 @@ export class PolicyVersions {
     this.#db = store.db.withTables<{ policy_versions: PolicyVersionsTable }>();
   }
 
-  async append(next: NewPolicyVersion, now: number): Promise<PolicyVersion> {
+  /**
+   * Writes the next version, or returns the newest one unwritten (`written: false`) when it
+   * already has this document (decided under the lock, so replicas racing with the same document
+   * write it once).
+   */
+  async append(
+    next: NewPolicyVersion,
+    now: number,
+  ): Promise<{ version: PolicyVersion; written: boolean }> {
     const { dialect } = this.#store;
     return this.#store.db.transaction().execute(async (trx) => {
       const head = await lockChainHead(trx, dialect);
@@ -79,8 +87,16 @@ export class PolicyVersions {
         .orderBy('version', 'desc')
         .limit(1)
         .executeTakeFirst();
-      const version = (previous ? Number(previous.version) : 0) + 1;
       const digest = documentDigest(next.document);
+      if (previous?.digest === digest) {
+        const current = await versions
+          .selectFrom('policy_versions')
+          .selectAll()
+          .where('version', '=', previous.version)
+          .executeTakeFirstOrThrow();
+        return { version: fromRow(current), written: false };
+      }
+      const version = (previous ? Number(previous.version) : 0) + 1;
       const author = {
         issuer: next.author.issuer,
         subject: next.author.subject,
@@ -121,7 +137,7 @@ export class PolicyVersions {
           audit_seq: auditSeq,
         })
         .execute();
-      return {
+      const written: PolicyVersion = {
         version,
         createdAt: now,
         author,
@@ -131,6 +147,7 @@ export class PolicyVersions {
         digest,
         auditSeq,
       };
+      return { version: written, written: true };
     });
   }
 
