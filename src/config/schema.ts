@@ -267,6 +267,9 @@ export interface TargetFile {
   set(file: string): void;
 }
 
+/** Tickets for central policy changes name this pseudo-connector (docs/policy.md). */
+export const RESERVED_CONNECTOR_NAME = 'policy';
+
 const connectorName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]*$/i, 'connector names use letters, digits, - and _');
@@ -522,6 +525,13 @@ export function buildConfigSchema(
       const seenNames = new Map<string, number>();
       const seenListen = new Map<string, number>();
       config.connectors.forEach((connector, index) => {
+        if (connector.name === RESERVED_CONNECTOR_NAME) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['connectors', index, 'name'],
+            message: `"${RESERVED_CONNECTOR_NAME}" is reserved: central policy changes held for review carry it as their connector`,
+          });
+        }
         const before = seenNames.get(connector.name);
         if (before !== undefined) {
           ctx.addIssue({

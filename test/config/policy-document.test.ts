@@ -122,3 +122,10 @@ describe('splitKeyPath', () => {
     expect(splitKeyPath('masking.hash_key')).toEqual(['masking', 'hash_key']);
   });
 });
+
+describe('the reserved connector name', () => {
+  it('refuses a connector named policy (central policy tickets carry that name)', () => {
+    const text = specText.replace('- name: pg-prod', '- name: policy');
+    expect(() => parseConfig(text, SPEC)).toThrow(/connectors\[0\]\.name: "policy" is reserved/);
+  });
+});

@@ -15,7 +15,12 @@ import {
   type PolicyDocumentOptions,
   parsePolicyDocument,
 } from '../../config/policy-document.js';
-import type { Config, ConnectorPolicy, ConnectorSchemaModule } from '../../config/schema.js';
+import {
+  type Config,
+  type ConnectorPolicy,
+  type ConnectorSchemaModule,
+  RESERVED_CONNECTOR_NAME,
+} from '../../config/schema.js';
 import type { Clock } from '../../core/clock.js';
 import { GatehouseError } from '../../core/errors.js';
 import type { Identity } from '../../core/identity.js';
@@ -26,8 +31,8 @@ import { PolicyVersions } from './policy-versions.js';
 const CHANNEL = 'gatehouse_policy';
 /** The safety net under LISTEN/NOTIFY: how often each replica looks for a newer version. */
 const DEFAULT_POLL_MS = 10_000;
-/** Tickets for policy changes carry this pseudo-connector name. */
-export const POLICY_TICKET_CONNECTOR = 'policy';
+/** Tickets for policy changes carry this pseudo-connector name (no connector may have it). */
+export const POLICY_TICKET_CONNECTOR = RESERVED_CONNECTOR_NAME;
 
 export interface CentralPolicyDeps {
   store: Store;
