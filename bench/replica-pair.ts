@@ -46,6 +46,8 @@ export interface Replica {
   waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
   /** `kill -HUP`: reload the config file. */
   reload(): void;
+  /** `kill -TERM` (drain, then exit; SIGKILL after 15 s); resolves once the process exited. */
+  stop(): Promise<void>;
 }
 
 export interface ReplicaPair {

@@ -70,6 +70,22 @@ export class Gate {
     return this.#deps.metrics;
   }
 
+  /** Aborted by `shutdown()`: held commands stop waiting (their tickets stay pending). */
+  readonly #shutdown = new AbortController();
+
+  get shutdownSignal(): AbortSignal {
+    return this.#shutdown.signal;
+  }
+
+  /**
+   * The process is going down: every command held for review stops waiting at once and its
+   * client is told the ticket stays open (a retry, on any replica, attaches to it). Commands
+   * already permitted run on; connectors close each session once it is idle.
+   */
+  shutdown(): void {
+    this.#shutdown.abort();
+  }
+
   /** Swaps in new connector policy; live sessions use it from their next command. */
   updateConnectors(connectors: ReadonlyArray<ConnectorConfig>): void {
     this.#connectors = new Map(connectors.map((c) => [c.name, c]));
@@ -149,6 +165,9 @@ export class GateSession {
   readonly #mask: ((text: string) => string) | undefined;
   #seq = 0;
   #closed = false;
+  /** Commands between `check` and their `complete` (or refusal). */
+  #inFlight = 0;
+  #idleWaiters: Array<() => void> = [];
 
   constructor(
     gate: Gate,
@@ -193,6 +212,35 @@ export class GateSession {
    * may not. Nothing reaches the target without a Permit.
    */
   async check(command: Command, hooks: CheckHooks = {}): Promise<Permit> {
+    this.#inFlight++;
+    try {
+      return await this.#check(command, hooks);
+    } catch (err) {
+      this.#settled();
+      throw err;
+    }
+  }
+
+  /** True while a command of this session is between `check` and its `complete` (or refusal). */
+  get busy(): boolean {
+    return this.#inFlight > 0;
+  }
+
+  /** Resolves once no command of this session is between `check` and `complete`. */
+  whenIdle(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #settled(): void {
+    if (--this.#inFlight > 0) return;
+    this.#inFlight = 0;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  async #check(command: Command, hooks: CheckHooks): Promise<Permit> {
     if (this.#closed) throw new GatehouseError('protocol_violation', 'session is closed');
     const { policy, audit, clock, metrics } = this.#deps;
     const connector = this.#gate.connectorConfig(this.record.connector);
@@ -256,7 +304,9 @@ export class GateSession {
         identity: this.record.identity,
         command,
         decision,
-        signal: hooks.signal,
+        signal: hooks.signal
+          ? AbortSignal.any([hooks.signal, this.#gate.shutdownSignal])
+          : this.#gate.shutdownSignal,
         reason: this.record.client.reason,
         onPending: hooks.onPending && ((ticket, url) => hooks.onPending!(ticket.id, url)),
       });
@@ -275,6 +325,13 @@ export class GateSession {
     } catch (err) {
       if (err instanceof GatehouseError && err.details.ticketId) {
         await audit.commandDecided({ ...record, ticketId: err.details.ticketId });
+        if (err.code === 'approval_timeout' && this.#gate.shutdownSignal.aborted) {
+          throw new GatehouseError(
+            'approval_timeout',
+            'approval wait cancelled: this gateway is shutting down',
+            err.details,
+          );
+        }
       }
       throw err;
     } finally {
@@ -287,6 +344,7 @@ export class GateSession {
 
   /** Records how a forwarded command ended. Never throws. */
   complete(permit: Permit, outcome: Omit<CommandOutcome, 'durationMs'>): void {
+    this.#settled();
     const durationMs = this.#deps.clock.now() - permit.startedAt;
     const mask = this.#mask;
     const error = outcome.error &&

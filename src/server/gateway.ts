@@ -231,6 +231,8 @@ export async function startGateway(
       policyVersion: () => central.enforcedVersion,
       close() {
         accepting = false;
+        // Held commands stop waiting now (tickets stay pending); running ones may finish.
+        gate.shutdown();
         closing ??= undo();
         return closing;
       },

@@ -15,8 +15,8 @@ describe.runIf(await requirePostgres())('two replicas sharing a PostgreSQL store
   let pair: ReplicaPair;
   const clients: pg.Client[] = [];
 
-  async function connect(replica: Replica, subject = 'agent-1') {
-    const token = await pair.token(subject, { groups: ['agents'], agent: true });
+  async function connect(replica: Replica, subject = 'agent-1', agent = true) {
+    const token = await pair.token(subject, { groups: ['agents'], agent });
     const client = new pg.Client(pair.clientConfig(replica, subject, token));
     const notices: string[] = [];
     client.on('notice', (n) => notices.push(n.message ?? ''));
@@ -44,7 +44,8 @@ describe.runIf(await requirePostgres())('two replicas sharing a PostgreSQL store
     pair = await startReplicaPair({
       server: LOCAL_POSTGRES,
       rules: REPLICA_RULES,
-      setup: 'create table held_a (id int); create table held_b (id int);',
+      setup:
+        'create table held_a (id int); create table held_b (id int); create table held_c (id int);',
     });
   }, 120_000);
 
@@ -141,4 +142,39 @@ describe.runIf(await requirePostgres())('two replicas sharing a PostgreSQL store
       expect(error.code).toBe('42501');
     }
   });
+
+  // Last: it stops replica A.
+  it('SIGTERM on a replica: a running command finishes; a held one is told its ticket stays, and the retry on the other replica attaches to it and is released there', async () => {
+    // A person, not an agent: the SIGHUP test above closed reads to agents.
+    const busy = await connect(pair.a, 'person-busy', false);
+    const running = busy.client.query('SELECT pg_sleep(1.5), 42 AS answer');
+    const { client, notices } = await connect(pair.a);
+    const held = client.query('DROP TABLE held_c');
+    const refused = held.then(
+      () => undefined,
+      (err: pg.DatabaseError) => err,
+    );
+    const onB = await reviewer(pair.b, 'alice');
+    const ticket = await onB.waitForTicket('DROP TABLE held_c');
+    await vi.waitFor(() => expect(notices.join('\n')).toContain(ticket.id), { timeout: 5000 });
+
+    const stopped = pair.a.stop();
+    expect((await running).rows[0].answer).toBe(42);
+    const error = await refused;
+    expect(error).toBeInstanceOf(Error);
+    expect(`${error?.message} ${error?.detail ?? ''}`).toContain(ticket.id);
+    await stopped;
+    expect(await tableExists('held_c')).toBe(true);
+
+    const retry = await connect(pair.b);
+    const released = retry.client.query('DROP TABLE held_c');
+    released.catch(() => undefined);
+    await vi.waitFor(() => expect(retry.notices.join('\n')).toContain(ticket.id), {
+      timeout: 5000,
+    });
+    await onB.decide(ticket.id, 'approve');
+    await released;
+    expect(await tableExists('held_c')).toBe(false);
+    expect(await onB.ticketsFor('DROP TABLE held_c')).toHaveLength(1);
+  }, 60_000);
 });

@@ -101,15 +101,20 @@ class PostgresConnector implements Connector {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     for (const socket of this.#handshaking) socket.destroy();
     const ended = Promise.all([...this.#sessions].map((session) => session.closed));
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([ended, new Promise((resolve) => (timer = setTimeout(resolve, drainMs)))]);
-    clearTimeout(timer);
     const shutdown: PgErrorFields = {
       severity: 'FATAL',
       code: '57P01',
       message: 'terminating connection due to administrator command',
     };
-    for (const session of this.#sessions) session.terminate(shutdown);
+    // Each session ends as soon as it is idle: commands already running finish (up to the
+    // drain deadline); held ones were released by the gate's shutdown, their tickets kept.
+    const deadline = AbortSignal.timeout(drainMs);
+    await Promise.all(
+      [...this.#sessions].map(async (session) => {
+        await session.idle(deadline);
+        session.terminate(shutdown);
+      }),
+    );
     await ended;
     await closed;
   }

@@ -2,7 +2,9 @@
  * One client session after startup: client messages go through the gate to the target, target
  * responses come back in bulk. Owns both sockets, flow control and the teardown.
  */
+
 import type { Socket } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { GatehouseError } from '../../../core/errors.js';
 import type { GateSession } from '../../../core/gate.js';
@@ -38,6 +40,8 @@ export interface SessionOptions {
 const CLIENT_HIGH_WATER = 4 * 1024 * 1024;
 /** How long a closing socket may linger before it is destroyed. */
 const LINGER_MS = 2_000;
+/** How often a draining gateway looks whether a session is idle. */
+const IDLE_POLL_MS = 20;
 
 export class PostgresSession {
   readonly closed: Promise<void>;
@@ -123,6 +127,18 @@ export class PostgresSession {
   /** Ends the wait of a command held for review (the client's CancelRequest); false when none is. */
   cancelWait(): boolean {
     return this.#messages.cancelWait();
+  }
+
+  /**
+   * Resolves once nothing is in flight (no command between the gate's check and its outcome,
+   * no answer awaited from the target), the session ended, or `signal` aborted: the moment a
+   * draining gateway can end the session without cutting a command short.
+   */
+  async idle(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted && !this.#closing) {
+      if (!this.#opts.gate.busy && this.#relay.outstanding === 0) return;
+      await delay(IDLE_POLL_MS, undefined, { signal }).catch(() => undefined);
+    }
   }
 
   /** Ends the session from the gateway's side (shutdown), telling the client why. */
