@@ -1,0 +1,91 @@
+import { loadModule } from 'libpg-query';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { maskJsonKeys } from '../../src/connectors/postgres/masking/json-keys.js';
+import {
+  type CatalogFunction,
+  type CatalogRelation,
+  type Lineage,
+  LineageAnalyzer,
+  type LineageCatalog,
+} from '../../src/connectors/postgres/masking/lineage.js';
+
+const RELATIONS: CatalogRelation[] = [
+  { oid: 1, table: 'public.users', kind: 'r', columns: ['id', 'email', 'ssn'] },
+  {
+    oid: 2,
+    table: 'public.v',
+    kind: 'v',
+    columns: ['id', 's'],
+    definition: 'SELECT users.id, upper(users.ssn) AS s FROM users',
+  },
+];
+const FUNCTIONS: Record<string, CatalogFunction> = {
+  f: { oid: 10, language: 'sql', body: 'select ssn from users where id = $1' },
+  p: { oid: 11, language: 'plpgsql', body: 'begin return 1; end' },
+};
+const catalog: LineageCatalog = {
+  relations: (schema, name) => RELATIONS.filter((r) => r.table === `${schema ?? 'public'}.${name}`),
+  functions: (_schema, name) => (FUNCTIONS[name] ? [FUNCTIONS[name]] : []),
+  isBuiltin: (name) => ['upper', 'row_to_json', 'count', 'coalesce'].includes(name),
+};
+
+const SSN = { table: 'public.users', column: 'ssn' };
+
+function columns(sql: string): Lineage[] {
+  const [result] = new LineageAnalyzer(catalog).analyse(sql)!;
+  if (result?.kind !== 'rows') throw new Error(`no rows: ${sql}`);
+  return [...result.columns];
+}
+
+describe('lineage analysis', () => {
+  beforeAll(async () => {
+    await loadModule();
+  });
+
+  it('keeps a column unchanged through aliases, subqueries, CTEs and unions', () => {
+    for (const sql of [
+      'select ssn from users',
+      'select u.ssn as x from users u',
+      'select x from (select ssn x from users) s',
+      'with c as (select ssn from users) select ssn from c',
+      `select ssn from users union select ssn from users`,
+      'select ssn::text from users',
+    ]) {
+      expect(columns(sql), sql).toEqual([{ direct: [SSN] }]);
+    }
+  });
+
+  it('derives computed values, whole rows and views', () => {
+    expect(columns('select upper(ssn) from users')).toEqual([{ derived: [SSN] }]);
+    expect(columns('select s from v')).toEqual([{ derived: [SSN] }]);
+    expect(columns('select (select ssn from users limit 1) || 1')).toEqual([{ derived: [SSN] }]);
+    expect(columns('select f(1)')).toEqual([{ derived: [SSN] }]);
+    expect(columns('select p(1)')).toEqual([{ opaque: true }]);
+    expect(columns('select unknown_fn(1)')).toEqual([{ opaque: true }]);
+    expect(columns('select count(*) from users where ssn = $1')).toEqual([{}]);
+    const [json] = columns('select row_to_json(u) from users u');
+    expect([...json!.keys!.keys()]).toEqual(['id', 'email', 'ssn']);
+    expect(json!.keys!.get('ssn')).toEqual({ direct: [SSN] });
+  });
+
+  it('tells which statements return rows', () => {
+    const results = new LineageAnalyzer(catalog).analyse(
+      'set x = 1; select 1; execute p; fetch 1 from c',
+    );
+    expect(results!.map((r) => r.kind)).toEqual(['none', 'rows', 'maybe', 'maybe']);
+  });
+});
+
+describe('maskJsonKeys', () => {
+  const keys = new Map([['ssn', (v: string) => `*${v.slice(-2)}`]]);
+  it('masks a key at any depth and keeps every other byte', () => {
+    expect(maskJsonKeys('{"id": 12345678901234567890, "ssn": "123"}', keys)).toBe(
+      '{"id": 12345678901234567890, "ssn": "*23"}',
+    );
+    expect(maskJsonKeys('[{"a":{"ssn":"9\\"8"}},{"ssn":null}]', keys)).toBe(
+      '[{"a":{"ssn":"*\\"8"}},{"ssn":null}]',
+    );
+    expect(maskJsonKeys('{"ssn": 12345}', keys)).toBe('{"ssn": "*45"}');
+    expect(maskJsonKeys('{"x": 1', keys)).toBeUndefined();
+  });
+});
