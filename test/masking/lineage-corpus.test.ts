@@ -116,6 +116,22 @@ const CORPUS: Array<[family: string, sql: string, shows?: string]> = [
     'begin; declare c1 cursor for select upper(email) from users; fetch all from c1; commit',
     '[redacted]',
   ],
+  [
+    'json cast to text keeps keys',
+    `select jsonb_build_object('s', ssn)::text from users`,
+    '{"s": "***-**-6789"}',
+  ],
+  ['window function', 'select lag(email) over (order by id) from users', '[redacted]'],
+  ['collate keeps the rule', 'select ssn collate "C" from users', '***-**-6789'],
+  ['xml', 'select xmlelement(name x, ssn) from users', '[redacted]'],
+  [
+    'data-modifying cte',
+    'with d as (update users set id = id where id = 2 returning ssn) select upper(ssn) from d',
+    '[redacted]',
+  ],
+  ['nested view', 'select * from users_vv order by 2', '[redacted]|[redacted]'],
+  ['materialized view', 'select * from users_mv order by id', '1|***-**-6789|[redacted]'],
+  ['plpgsql function in FROM', 'select * from p_rows()', '[redacted]'],
 ];
 
 /** Results that stay clear: filters and joins on masked columns, unrelated expressions. */
@@ -143,6 +159,10 @@ describe.skipIf(!ready)('masking by lineage through the gateway', () => {
         as 'select ssn from users where id = $1';
       create function f_users() returns table (a text, b int) language sql stable
         as 'select email, id from users';
+      create view users_vv as select s, e from users_v;
+      create materialized view users_mv as select id, ssn, upper(email) ue from users;
+      create function p_rows() returns table (a text) language plpgsql stable
+        as $$ begin return query select email from users; end $$;
       create function p_ssn(k int) returns text language plpgsql stable
         as $$ begin return (select ssn from users where id = k); end $$;`);
     gw = await startTestGateway({
@@ -228,5 +248,17 @@ describe.skipIf(!ready)('masking by lineage through the gateway', () => {
     const recorded = JSON.stringify(stored);
     expect(recorded).toContain('[redacted]');
     expect(leaks(recorded)).toEqual([]);
+  });
+
+  it('traces a table created in the session that a rule covers by name (last: it adds a users table)', async () => {
+    const result = await psql(
+      await libpq('newtable'),
+      `create schema s2; create table s2.users (ssn text);
+      insert into s2.users select ssn from public.users;
+      select upper(ssn) from s2.users;
+      select ssn from users where id = 1;\n`,
+    );
+    expect(leaks(`${result.stdout}\n${result.stderr}`)).toEqual([]);
+    expect(result.stdout).toContain('upper\n[redacted]\n[redacted]\n');
   });
 });

@@ -62,6 +62,9 @@ const KEYWORDS = new Set(
   analyze verbose format copy to varying precision`.split(/\s+/),
 );
 const CALL = /([A-Za-z_][A-Za-z0-9_$]*)\s*\(/g;
+/** A relation named after FROM or JOIN (quoted parts kept; only the last part is compared). */
+const RELATION =
+  /\b(?:from|join)\s+((?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*))*)/g;
 const CACHE_LIMIT = 2048;
 
 /** One session's lineage masking: statements by text, cached. */
@@ -69,7 +72,7 @@ export class SessionLineage {
   readonly #masker: SessionMasker;
   readonly #catalog: () => LoadedCatalog | undefined;
   readonly #onMiss: () => void;
-  #words: { catalog: LoadedCatalog; words: string[]; functions: Set<string> } | undefined;
+  #words: Words | undefined;
   readonly #queries = new Map<string, ResultLineage[] | null>();
   readonly #executes = new Map<string, ResultLineage | null>();
   readonly #viewColumns = new Map<string, ColumnMaskFn | undefined>();
@@ -160,7 +163,7 @@ export class SessionLineage {
    * a function the catalog does not know, or uses a construct that is never traced.
    */
   #worthAnalysing(sql: string, catalog: LoadedCatalog): boolean {
-    const { words, functions } = this.#wordsFor(catalog);
+    const { words, functions, relations } = this.#wordsFor(catalog);
     const lower = sql.toLowerCase();
     for (const word of words) if (lower.includes(word)) return true;
     CALL.lastIndex = 0;
@@ -168,14 +171,23 @@ export class SessionLineage {
       const name = m[1]!;
       if (!KEYWORDS.has(name) && !catalog.isBuiltin(name) && !functions.has(name)) return true;
     }
+    // A relation the catalog does not know (created since it was loaded, or a CTE's name).
+    RELATION.lastIndex = 0;
+    for (let m = RELATION.exec(lower); m; m = RELATION.exec(lower)) {
+      const last = m[1]!.split('.').at(-1)!.trim();
+      const name = last.startsWith('"') ? last.slice(1, -1).replaceAll('""', '"') : last;
+      if (!relations.has(name) && !KEYWORDS.has(name)) return true;
+    }
     return false;
   }
 
-  #wordsFor(catalog: LoadedCatalog): { words: string[]; functions: Set<string> } {
+  #wordsFor(catalog: LoadedCatalog): Words {
     if (this.#words?.catalog === catalog) return this.#words;
     const analyzer = analyzerFor(catalog);
     const words = new Set(ALWAYS);
+    const relations = new Set<string>();
     for (const rel of catalog.allRelations()) {
+      relations.add(rel.table.slice(rel.table.indexOf('.') + 1).toLowerCase());
       const name = rel.table.slice(rel.table.indexOf('.') + 1).toLowerCase();
       if (rel.kind === 'v' || rel.kind === 'm') {
         const columns = analyzer.viewColumns(rel, 0);
@@ -195,7 +207,7 @@ export class SessionLineage {
       if (reaches) words.add(name.toLowerCase());
       else clean.add(name.toLowerCase());
     }
-    this.#words = { catalog, words: [...words], functions: clean };
+    this.#words = { catalog, words: [...words], functions: clean, relations };
     return this.#words;
   }
 
@@ -248,6 +260,16 @@ export class SessionLineage {
     }
     return this.#masker.columnMasker(source.table, source.column);
   }
+}
+
+interface Words {
+  catalog: LoadedCatalog;
+  /** Lower-case names whose presence in a text calls for the analysis. */
+  words: string[];
+  /** User functions that reach no masked column. */
+  functions: Set<string>;
+  /** Every relation name the catalog knows, in lower case. */
+  relations: Set<string>;
 }
 
 function remember<V>(cache: Map<string, V>, key: string, value: V): void {

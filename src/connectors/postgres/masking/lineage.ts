@@ -450,7 +450,7 @@ export class LineageAnalyzer {
       if (rel.kind === 'v' || rel.kind === 'm') {
         cols = this.viewColumns(rel, depth) ?? rel.columns.map((c) => [c, OPAQUE]);
       } else cols = rel.columns.map((c) => [c, { direct: [{ table: rel.table, column: c }] }]);
-      columns = columns ? merged(columns, cols) : cols;
+      columns = columns ? byName(columns, cols) : cols;
     }
     return { name, columns: columns ?? [] };
   }
@@ -517,7 +517,8 @@ export class LineageAnalyzer {
         const arg = this.#expr(body['arg'] as Node, scope, depth);
         const typeName = body['typeName'] as Node;
         const tname = names(typeName['names']).at(-1) ?? '';
-        if (arg.keys && (tname === 'json' || tname === 'jsonb')) return arg;
+        if (arg.keys && (tname === 'json' || tname === 'jsonb' || TEXT_TYPES.has(tname)))
+          return arg;
         const keeps = TEXT_TYPES.has(tname) && !typeName['typmods'] && !typeName['arrayBounds'];
         if (keeps && arg.direct && !arg.derived && !arg.opaque && !arg.fields && !arg.keys)
           return arg;
@@ -778,6 +779,22 @@ function merged(
     const right = b[i];
     out.push([left?.[0] ?? right![0], union(left?.[1] ?? CLEAN, right?.[1] ?? CLEAN)]);
   }
+  return out;
+}
+
+/**
+ * Relations of the same name in several schemas (which one the session's search_path picks is
+ * not known here): each column name may come from any of them.
+ */
+function byName(
+  a: ReadonlyArray<[string, Lineage]>,
+  b: ReadonlyArray<[string, Lineage]>,
+): Array<[string, Lineage]> {
+  const out = a.map(([n, l]): [string, Lineage] => {
+    const other = b.find(([m]) => m === n);
+    return [n, other ? union(l, other[1]) : l];
+  });
+  for (const [n, l] of b) if (!a.some(([m]) => m === n)) out.push([n, l]);
   return out;
 }
 

@@ -99,8 +99,10 @@ export function maskingTransform(
     count: number,
     tableOid: number,
   ): ColumnMaskFn | undefined {
-    if (!result) return undefined;
-    if (result.kind === 'maybe') return tableOid === 0 ? REDACT_WHOLE : undefined;
+    // A field with a table OID is that column's value unchanged (PostgreSQL names an origin only
+    // for a plain column reference): its own rule applies, or a view's lineage (planOf).
+    if (!result || tableOid !== 0) return undefined;
+    if (result.kind === 'maybe') return REDACT_WHOLE;
     if (result.kind !== 'rows') return undefined;
     if (result.exact && result.masks.length === count) return result.masks[i];
     return result.fallback;
