@@ -104,6 +104,12 @@ const CORPUS: Array<[family: string, sql: string, shows?: string]> = [
   ['plpgsql function', 'select p_ssn(1)', '[redacted]'],
   ['query_to_xml', `select query_to_xml('select ssn from users', true, false, '')`, '[redacted]'],
   [
+    'pg_stats column',
+    `select histogram_bounds from pg_stats where tablename = 'users' and attname = 'ssn'`,
+    '[redacted]',
+  ],
+  ['system view', `select viewname from pg_views where viewname = 'users_v'`, 'users_v'],
+  [
     'pg_stats',
     `select histogram_bounds::text from pg_stats where tablename = 'users' and attname = 'ssn'`,
     '[redacted]',

@@ -6,9 +6,11 @@
 
 import type { ColumnMaskFn, SessionMasker } from '../../../masking/index.js';
 import { REDACTED } from '../../../masking/index.js';
+import { sqlShape } from '../classify/shape.js';
 import type { LoadedCatalog } from './catalog.js';
 import { maskJsonKeys } from './json-keys.js';
 import {
+  isOpaqueRelation,
   type Lineage,
   LineageAnalyzer,
   type Source,
@@ -45,6 +47,12 @@ function analyzerFor(catalog: LoadedCatalog): LineageAnalyzer {
   return analyzer;
 }
 
+/**
+ * Word lists per catalog load and identity (`shareKey`: the groups the masker was made for),
+ * so a new session of the same identity does not recompute them.
+ */
+const wordLists = new WeakMap<LoadedCatalog, Map<string, Words>>();
+
 /** Words that make a text worth analysing whatever the catalog says. */
 const ALWAYS = ['fetch', 'execute', 'call', 'u&', '_to_xml', 'ts_stat', 'pg_stat'];
 /** Words before `(` that are not function names (a missing one only costs an analysis). */
@@ -72,9 +80,13 @@ export class SessionLineage {
   readonly #masker: SessionMasker;
   readonly #catalog: () => LoadedCatalog | undefined;
   readonly #onMiss: () => void;
+  readonly #shareKey: string | undefined;
   #words: Words | undefined;
   readonly #queries = new Map<string, ResultLineage[] | null>();
   readonly #executes = new Map<string, ResultLineage | null>();
+  /** The same answers by shape (texts differing only in numeric constants). */
+  readonly #queryShapes = new Map<string, ResultLineage[] | null>();
+  readonly #executeShapes = new Map<string, ResultLineage | null>();
   readonly #viewColumns = new Map<string, ColumnMaskFn | undefined>();
   /** The catalog the cached answers were made with. */
   #cachedFor: LoadedCatalog | undefined;
@@ -83,7 +95,9 @@ export class SessionLineage {
     masker: SessionMasker,
     catalog: () => LoadedCatalog | undefined,
     onMiss: () => void = () => {},
+    shareKey?: string,
   ) {
+    this.#shareKey = shareKey;
     this.#masker = masker;
     this.#catalog = catalog;
     this.#onMiss = onMiss;
@@ -96,7 +110,8 @@ export class SessionLineage {
   viewColumnMask(oid: number, attnum: number): ColumnMaskFn | undefined {
     const catalog = this.#fresh();
     const rel = catalog?.relation(oid);
-    if (!catalog || !rel || (rel.kind !== 'v' && rel.kind !== 'm')) return undefined;
+    if (rel && isOpaqueRelation(rel.table)) return REDACT_WHOLE;
+    if (!catalog || rel?.definition === undefined) return undefined;
     const key = `${oid}:${attnum}`;
     if (this.#viewColumns.has(key)) return this.#viewColumns.get(key);
     const columns = analyzerFor(catalog).viewColumns(rel, 0);
@@ -113,6 +128,8 @@ export class SessionLineage {
       this.#cachedFor = catalog;
       this.#queries.clear();
       this.#executes.clear();
+      this.#queryShapes.clear();
+      this.#executeShapes.clear();
       this.#viewColumns.clear();
     }
     return catalog;
@@ -121,8 +138,15 @@ export class SessionLineage {
   /** Each statement of a simple Query, in order; undefined when none can reach a masked column. */
   forQuery(sql: string): ResultLineage[] | undefined {
     this.#fresh();
-    const cached = this.#queries.get(sql);
-    if (cached !== undefined) return cached ?? undefined;
+    const exact = this.#queries.get(sql);
+    if (exact !== undefined) return exact ?? undefined;
+    // Texts that differ only in numeric constants derive their columns alike (classify/shape.ts).
+    const key = sqlShape(sql) ?? sql;
+    const cached = this.#queryShapes.get(key);
+    if (cached !== undefined) {
+      remember(this.#queries, sql, cached);
+      return cached ?? undefined;
+    }
     let result: ResultLineage[] | null = null;
     const catalog = this.#catalog();
     if (catalog && this.#worthAnalysing(sql, catalog)) {
@@ -131,6 +155,7 @@ export class SessionLineage {
       this.#missed(analyzer);
       result = statements ? statements.map((s) => this.#resolve(s)) : [{ kind: 'maybe' }];
     }
+    remember(this.#queryShapes, key, result);
     remember(this.#queries, sql, result);
     return result ?? undefined;
   }
@@ -138,7 +163,10 @@ export class SessionLineage {
   /** The statement an Execute runs (a Parse'd text, or a SQL PREPARE's query). */
   forExecute(sql: string): ResultLineage | undefined {
     this.#fresh();
-    const cached = this.#executes.get(sql);
+    const exact = this.#executes.get(sql);
+    if (exact !== undefined) return exact ?? undefined;
+    const key = sqlShape(sql) ?? sql;
+    const cached = this.#executeShapes.get(key);
     if (cached !== undefined) return cached ?? undefined;
     let result: ResultLineage | null = null;
     const catalog = this.#catalog();
@@ -148,6 +176,7 @@ export class SessionLineage {
       this.#missed(analyzer);
       result = statement ? this.#resolve(statement) : { kind: 'maybe' };
     }
+    remember(this.#executeShapes, key, result);
     remember(this.#executes, sql, result);
     return result ?? undefined;
   }
@@ -167,7 +196,7 @@ export class SessionLineage {
     const lower = sql.toLowerCase();
     for (const word of words) if (lower.includes(word)) return true;
     CALL.lastIndex = 0;
-    for (let m = CALL.exec(lower); m; m = CALL.exec(lower)) {
+    for (let m = lower.includes('(') ? CALL.exec(lower) : null; m; m = CALL.exec(lower)) {
       const name = m[1]!;
       if (!KEYWORDS.has(name) && !catalog.isBuiltin(name) && !functions.has(name)) return true;
     }
@@ -183,13 +212,20 @@ export class SessionLineage {
 
   #wordsFor(catalog: LoadedCatalog): Words {
     if (this.#words?.catalog === catalog) return this.#words;
+    const shared = this.#shareKey === undefined ? undefined : wordLists.get(catalog);
+    const known = shared?.get(this.#shareKey!);
+    if (known) {
+      this.#words = known;
+      return known;
+    }
     const analyzer = analyzerFor(catalog);
     const words = new Set(ALWAYS);
     const relations = new Set<string>();
     for (const rel of catalog.allRelations()) {
       relations.add(rel.table.slice(rel.table.indexOf('.') + 1).toLowerCase());
       const name = rel.table.slice(rel.table.indexOf('.') + 1).toLowerCase();
-      if (rel.kind === 'v' || rel.kind === 'm') {
+      if (isOpaqueRelation(rel.table)) words.add(name);
+      else if (rel.definition !== undefined) {
         const columns = analyzer.viewColumns(rel, 0);
         if (!columns || columns.some(([, l]) => this.#lineageMask(l) !== undefined)) {
           words.add(name);
@@ -208,6 +244,12 @@ export class SessionLineage {
       else clean.add(name.toLowerCase());
     }
     this.#words = { catalog, words: [...words], functions: clean, relations };
+    if (this.#shareKey !== undefined) {
+      const lists = wordLists.get(catalog) ?? new Map<string, Words>();
+      if (lists.size >= 256) lists.clear();
+      lists.set(this.#shareKey, this.#words);
+      wordLists.set(catalog, lists);
+    }
     return this.#words;
   }
 

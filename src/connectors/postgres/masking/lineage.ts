@@ -95,6 +95,11 @@ const OPAQUE_RELATIONS = new Set([
   'pg_statistic',
   'pg_statistic_ext_data',
 ]);
+/** A system view that shows sampled values of every table (`schema.name`). */
+export function isOpaqueRelation(table: string): boolean {
+  return table.startsWith('pg_catalog.') && OPAQUE_RELATIONS.has(table.slice(11));
+}
+
 /** JSON functions whose result keeps the keys of a record or JSON argument. */
 const JSON_OF_RECORD = new Set([
   'row_to_json',
@@ -447,7 +452,9 @@ export class LineageAnalyzer {
     let columns: Array<[string, Lineage]> | undefined;
     for (const rel of found) {
       let cols: Array<[string, Lineage]>;
-      if (rel.kind === 'v' || rel.kind === 'm') {
+      if (rel.definition !== undefined) {
+        // A view of the user's: by its definition. System views (no definition loaded) show
+        // catalog data and are read like tables; those that show sampled values are opaque.
         cols = this.viewColumns(rel, depth) ?? rel.columns.map((c) => [c, OPAQUE]);
       } else cols = rel.columns.map((c) => [c, { direct: [{ table: rel.table, column: c }] }]);
       columns = columns ? byName(columns, cols) : cols;

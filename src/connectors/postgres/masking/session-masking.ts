@@ -65,7 +65,9 @@ export async function prepareSessionMasking(
   }
   const known = catalog;
   const refresh = () => known.refresh(login);
-  const lineage = new SessionLineage(masker, () => known.loaded(database), refresh);
+  // The masker depends on the groups only: sessions of the same groups share word lists.
+  const groups = [...identity.groups].sort().join('\u0000');
+  const lineage = new SessionLineage(masker, () => known.loaded(database), refresh, groups);
   const transform = maskingTransform(
     masker,
     (oid, attnum) => known.lookup(database, oid, attnum),
