@@ -230,7 +230,10 @@ export class SessionLineage {
         if (!columns || columns.some(([, l]) => this.#lineageMask(l) !== undefined)) {
           words.add(name);
         }
-      } else if (rel.columns.some((c) => this.#masker.columnMasker(rel.table, c))) {
+      } else if (
+        this.#masker.coversTable(rel.table) &&
+        rel.columns.some((c) => this.#masker.columnMasker(rel.table, c))
+      ) {
         words.add(name);
       }
     }
