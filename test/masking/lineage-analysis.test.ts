@@ -62,6 +62,7 @@ describe('lineage analysis', () => {
     expect(columns('select f(1)')).toEqual([{ derived: [SSN] }]);
     expect(columns('select p(1)')).toEqual([{ opaque: true }]);
     expect(columns('select unknown_fn(1)')).toEqual([{ opaque: true }]);
+    expect(columns('select upper(x) from unknown_table')).toEqual([{ opaque: true }]);
     expect(columns('select count(*) from users where ssn = $1')).toEqual([{}]);
     const [json] = columns('select row_to_json(u) from users u');
     expect([...json!.keys!.keys()]).toEqual(['id', 'email', 'ssn']);

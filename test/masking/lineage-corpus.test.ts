@@ -104,6 +104,12 @@ const CORPUS: Array<[family: string, sql: string, shows?: string]> = [
   ['plpgsql function', 'select p_ssn(1)', '[redacted]'],
   ['query_to_xml', `select query_to_xml('select ssn from users', true, false, '')`, '[redacted]'],
   [
+    'view created in the session',
+    'create view v_new as select ssn x from users; select upper(x) from v_new',
+    '[redacted]',
+  ],
+  ['view created in the session, its column', 'select x from v_new', '***-**-6789'],
+  [
     'pg_stats column',
     `select histogram_bounds from pg_stats where tablename = 'users' and attname = 'ssn'`,
     '[redacted]',

@@ -159,6 +159,9 @@ async function readColumns(login: CatalogLogin): Promise<LoadedCatalog> {
     connectionTimeoutMillis: 10_000,
     statement_timeout: 10_000,
   });
+  // A connection ended by the server between queries (the database dropped, a restart) would
+  // otherwise be an uncaught 'error' event; a query in flight still rejects.
+  client.on('error', () => {});
   await client.connect();
   try {
     const { rows } = await client.query<{

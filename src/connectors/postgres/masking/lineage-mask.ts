@@ -300,9 +300,6 @@ export class SessionLineage {
   }
 
   #sourceMask(source: Source): ColumnMaskFn | undefined {
-    if (source.column === '*') {
-      return this.#masker.coversTable(source.table) ? REDACT_WHOLE : undefined;
-    }
     return this.#masker.columnMasker(source.table, source.column);
   }
 }

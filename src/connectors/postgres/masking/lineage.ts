@@ -6,10 +6,9 @@
  */
 import { parseSync } from 'libpg-query';
 
-/** A source column: `table` as the catalog names it (`schema.table`) or as written when unknown. */
+/** A source column: `table` as the catalog names it (`schema.table`). */
 export interface Source {
   readonly table: string;
-  /** `*`: some column of the table (a whole row of a relation whose columns are not known). */
   readonly column: string;
 }
 
@@ -445,9 +444,10 @@ export class LineageAnalyzer {
     }
     const found = this.#catalog.relations(schema, name);
     if (found.length === 0) {
+      // Created since the catalog was loaded (a view over a masked table, a temporary copy):
+      // untraced until the reload this asks for, like an unknown table OID.
       this.missed = true;
-      const table = schema ? `${schema}.${name}` : name;
-      return { name, columns: [], any: { direct: [{ table, column: '*' }] } };
+      return { name, columns: [], any: OPAQUE };
     }
     let columns: Array<[string, Lineage]> | undefined;
     for (const rel of found) {
@@ -470,8 +470,7 @@ export class LineageAnalyzer {
         const hits: Lineage[] = [];
         for (const rel of s.rels) {
           for (const [n, l] of rel.columns) if (n === name) hits.push(l);
-          if (rel.any && !rel.columns.some(([n]) => n === name))
-            hits.push(columnOfAny(rel.any, name));
+          if (rel.any && !rel.columns.some(([n]) => n === name)) hits.push(rel.any);
         }
         if (
           hits.some((h) => h !== CLEAN) ||
@@ -492,7 +491,7 @@ export class LineageAnalyzer {
       for (const rel of rels) {
         const hit = rel.columns.find(([n]) => n === column);
         if (hit) result = union(result, hit[1]);
-        else if (rel.any) result = union(result, columnOfAny(rel.any, column));
+        else if (rel.any) result = union(result, rel.any);
       }
       return result;
     }
@@ -706,14 +705,6 @@ function outputName(val: Node | undefined): string {
 function recordOf(rel: Rel): Lineage {
   if (rel.any) return derive([rel.any, ...rel.columns.map(([, l]) => l)]);
   return { fields: rel.columns };
-}
-
-function columnOfAny(any: Lineage, column: string): Lineage {
-  // A relation the catalog does not know: the column by its name (rules match it by name).
-  if (any.direct?.length === 1 && any.direct[0]!.column === '*') {
-    return { direct: [{ table: any.direct[0]!.table, column }] };
-  }
-  return any;
 }
 
 /** A record's or JSON value's keys, flattened (masking applies to a key at any depth). */
