@@ -2,6 +2,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportRecords } from '../../src/audit/read/chain-export.js';
 import { getSession, listSessions } from '../../src/audit/read/session-queries.js';
+import type { SessionWithCommands } from '../../src/audit/record/records.js';
+import type { CapturedTable } from '../../src/core/command.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { createDatabase, type TestDatabase } from '../helpers/pg-db.js';
 import { psql } from '../helpers/psql.js';
@@ -256,7 +258,21 @@ describe.skipIf(!ready)('masking by lineage through the gateway', () => {
       await client.end();
     }
     const [session] = await listSessions(gw.gateway.store, { subject: 'extended' });
-    const stored = await getSession(gw.gateway.store, session!.id);
+    const stored = (await getSession(gw.gateway.store, session!.id)) as SessionWithCommands;
+    // The captured result is what the client was shown, cell for cell.
+    const captured = stored.commands.filter((c) => c.text.includes('upper(ssn) as a'));
+    expect(captured).toHaveLength(2);
+    for (const command of captured) {
+      expect((command.outcome?.result as CapturedTable | undefined)?.rows).toEqual([
+        [
+          '[redacted]',
+          '{"id":1,"email":"[redacted]","ssn":"***-**-6789"}',
+          'param',
+          expect.stringMatching(/^(1|\\x00000001)$/), // binary int: its hex
+          '[redacted]',
+        ],
+      ]);
+    }
     const recorded = JSON.stringify(stored);
     expect(recorded).toContain('[redacted]');
     expect(leaks(recorded)).toEqual([]);

@@ -154,7 +154,7 @@ export class LineageAnalyzer {
   /** What the Execute of a statement (Parse'd or SQL-prepared) returns. */
   analyseExecuted(sql: string): StatementLineage | undefined {
     const stmts = parseStatements(sql);
-    if (!stmts || stmts.length !== 1) return undefined;
+    if (stmts?.length !== 1) return undefined;
     const [type, body] = entry(stmts[0]!);
     if (type === 'PrepareStmt') return this.#statement(body['query'] as Node, 0);
     return this.#statement(stmts[0]!, 0);
