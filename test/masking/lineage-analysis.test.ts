@@ -69,6 +69,13 @@ describe('lineage analysis', () => {
     expect(json!.keys!.get('ssn')).toEqual({ direct: [SSN] });
   });
 
+  it('follows a recursive CTE until its columns stop changing', () => {
+    // Each round moves the SSN one column further: it reaches `a` only in the third round.
+    const [a] = columns(`with recursive r(a, b, c, n) as (select 1, 2, ssn, 0 from users
+      union all select b, c, a, n + 1 from r where n < 5) select a from r`);
+    expect(a).toEqual({ direct: [SSN] });
+  });
+
   it('tells which statements return rows', () => {
     const results = new LineageAnalyzer(catalog).analyse(
       'set x = 1; select 1; execute p; fetch 1 from c',

@@ -67,6 +67,8 @@ export interface CatalogFunction {
 const CLEAN: Lineage = Object.freeze({});
 const OPAQUE: Lineage = Object.freeze({ opaque: true });
 const MAX_DEPTH = 8;
+/** Rounds a recursive CTE is evaluated until its columns' sources stop growing. */
+const MAX_ROUNDS = 16;
 
 /** Builtins that run a query given as text, or show values of any table: never traced. */
 const OPAQUE_BUILTINS = new Set([
@@ -252,8 +254,10 @@ export class LineageAnalyzer {
       const aliases = names(cte['aliascolnames']);
       // A recursive reference reads as what the CTE produced so far: iterate to a fixed point.
       let rel: Rel = { name, columns: [], any: CLEAN };
-      for (let round = 0; round < (recursive ? 3 : 1); round++) {
+      let converged = !recursive;
+      for (let round = 0; round < (recursive ? MAX_ROUNDS : 1); round++) {
         if (recursive) scope.ctes.set(name, rel);
+        const before = signature(rel);
         const [qtype, qbody] = entry(query);
         let columns: Array<[string, Lineage]>;
         let exact = true;
@@ -270,7 +274,13 @@ export class LineageAnalyzer {
         const next: Rel = { name, columns: merged(rel.columns, columns) };
         if (!exact) next.any = derive(columns.map(([, l]) => l));
         rel = next;
+        if (recursive && signature(rel) === before) {
+          converged = true;
+          break;
+        }
       }
+      // Sources only accumulate, so this converges; should it not within the rounds, fail closed.
+      if (!converged) rel = { name, columns: rel.columns.map(([n]) => [n, OPAQUE]), any: OPAQUE };
       scope.ctes.set(name, rel);
     }
   }
@@ -700,6 +710,19 @@ function outputName(val: Node | undefined): string {
     if (last && entry(last)[0] === 'String') return entry(last)[1]['sval'] as string;
   }
   return '?column?';
+}
+
+/** What a relation's columns derive from, comparable between rounds. */
+function signature(rel: Rel): string {
+  const parts = rel.columns.map(([n, l]) => {
+    const { sources, opaque } = sourcesOf(l);
+    const kind = l.derived || l.fields || l.keys ? 'd' : 'c';
+    return `${n}:${kind}:${opaque}:${sources
+      .map((s) => `${s.table}.${s.column}`)
+      .sort()
+      .join(',')}`;
+  });
+  return `${parts.join(';')}|${rel.any ? JSON.stringify(sourcesOf(rel.any)) : ''}`;
 }
 
 function recordOf(rel: Rel): Lineage {
