@@ -111,6 +111,7 @@ const CORPUS: Array<[family: string, sql: string, shows?: string]> = [
     '[redacted]',
   ],
   ['view created in the session, its column', 'select x from v_new', '***-**-6789'],
+  ['operator backed by plpgsql', 'select 1 ### 1', '[redacted]'],
   [
     'pg_stats column',
     `select histogram_bounds from pg_stats where tablename = 'users' and attname = 'ssn'`,
@@ -177,6 +178,9 @@ describe.skipIf(!ready)('masking by lineage through the gateway', () => {
       create materialized view users_mv as select id, ssn, upper(email) ue from users;
       create function p_rows() returns table (a text) language plpgsql stable
         as $$ begin return query select email from users; end $$;
+      create function p_op(a int, b int) returns text language plpgsql stable
+        as $$ begin return (select ssn from users where id = a); end $$;
+      create operator ### (leftarg = int, rightarg = int, function = p_op);
       create function p_ssn(k int) returns text language plpgsql stable
         as $$ begin return (select ssn from users where id = k); end $$;`);
     gw = await startTestGateway({

@@ -42,12 +42,25 @@ const FUNCTIONS_SQL = `SELECT p.oid::int8::text AS oid, n.nspname, p.proname, l.
   JOIN pg_language l ON l.oid = p.prolang
   WHERE n.nspname <> 'information_schema'`;
 
+/** Operators and casts whose function is not a builtin: a call the text does not name. */
+const HIDDEN_CALLS_SQL = `SELECT 'operator' AS kind, o.oprname AS name, p.oid::int8::text AS oid,
+    l.lanname, p.prosrc
+  FROM pg_operator o JOIN pg_proc p ON p.oid = o.oprcode
+  JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
+  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+  UNION ALL
+  SELECT 'cast', t.typname, p.oid::int8::text, l.lanname, p.prosrc
+  FROM pg_cast c JOIN pg_proc p ON p.oid = c.castfunc JOIN pg_type t ON t.oid = c.casttarget
+  JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
+  WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')`;
+
 /** What lineage needs of one database's catalog (lineage.ts). */
 export class LoadedCatalog implements LineageCatalog {
   readonly columns = new Map<string, CatalogColumn>();
   readonly #relations = new Map<string, CatalogRelation[]>();
   readonly #functions = new Map<string, Array<CatalogFunction & { schema: string }>>();
   readonly #builtins = new Set<string>();
+  readonly #hidden = new Map<string, CatalogFunction[]>();
   readonly #byOid = new Map<number, CatalogRelation>();
 
   addRelation(schema: string, rel: CatalogRelation): void {
@@ -79,6 +92,20 @@ export class LoadedCatalog implements LineageCatalog {
 
   relation(oid: number): CatalogRelation | undefined {
     return this.#byOid.get(oid);
+  }
+
+  addHiddenCall(kind: 'operator' | 'cast', name: string, fn: CatalogFunction): void {
+    const key = `${kind}\u0000${name}`;
+    this.#hidden.set(key, [...(this.#hidden.get(key) ?? []), fn]);
+  }
+
+  hiddenCalls(kind: 'operator' | 'cast', name: string): readonly CatalogFunction[] {
+    return this.#hidden.get(`${kind}\u0000${name}`) ?? [];
+  }
+
+  /** Operators and cast target types backed by user functions, with those functions. */
+  allHiddenCalls(): Array<[name: string, fns: readonly CatalogFunction[]]> {
+    return [...this.#hidden].map(([key, fns]) => [key.slice(key.indexOf('\u0000') + 1), fns]);
   }
 
   isBuiltin(name: string): boolean {
@@ -205,6 +232,20 @@ async function readColumns(login: CatalogLogin): Promise<LoadedCatalog> {
         { oid: Number(row.oid), language: row.lanname, body: row.prosrc ?? '' },
         row.builtin,
       );
+    }
+    const hidden = await client.query<{
+      kind: 'operator' | 'cast';
+      name: string;
+      oid: string;
+      lanname: string;
+      prosrc: string | null;
+    }>(HIDDEN_CALLS_SQL);
+    for (const row of hidden.rows) {
+      catalog.addHiddenCall(row.kind, row.name, {
+        oid: Number(row.oid),
+        language: row.lanname,
+        body: row.prosrc ?? '',
+      });
     }
     return catalog;
   } finally {

@@ -246,6 +246,12 @@ export class SessionLineage {
       if (reaches) words.add(name.toLowerCase());
       else clean.add(name.toLowerCase());
     }
+    for (const [name, fns] of catalog.allHiddenCalls()) {
+      const reaches = fns.some(
+        (fn) => this.#lineageMask(analyzer.functionLineage(fn, 0)) !== undefined,
+      );
+      if (reaches) words.add(name.toLowerCase());
+    }
     this.#words = { catalog, words: [...words], functions: clean, relations };
     if (this.#shareKey !== undefined) {
       const lists = wordLists.get(catalog) ?? new Map<string, Words>();

@@ -43,6 +43,8 @@ export interface LineageCatalog {
   functions(schema: string | undefined, name: string): readonly CatalogFunction[];
   /** A function of that name exists in pg_catalog. */
   isBuiltin(name: string): boolean;
+  /** User functions behind an operator (by symbol) or an explicit cast (by target type name). */
+  hiddenCalls?(kind: 'operator' | 'cast', name: string): readonly CatalogFunction[];
 }
 
 export interface CatalogRelation {
@@ -535,6 +537,10 @@ export class LineageAnalyzer {
         const tname = names(typeName['names']).at(-1) ?? '';
         if (arg.keys && (tname === 'json' || tname === 'jsonb' || TEXT_TYPES.has(tname)))
           return arg;
+        const casts = this.#catalog.hiddenCalls?.('cast', tname) ?? [];
+        if (casts.length > 0) {
+          return derive([arg, ...casts.map((fn) => this.functionLineage(fn, depth))]);
+        }
         const keeps = TEXT_TYPES.has(tname) && !typeName['typmods'] && !typeName['arrayBounds'];
         if (keeps && arg.direct && !arg.derived && !arg.opaque && !arg.fields && !arg.keys)
           return arg;
@@ -542,6 +548,12 @@ export class LineageAnalyzer {
       }
       case 'CollateClause':
         return this.#expr(body['arg'] as Node, scope, depth);
+      case 'A_Expr': {
+        const ops = this.#catalog.hiddenCalls?.('operator', names(body['name']).at(-1) ?? '') ?? [];
+        const value = this.#generic(body, scope, depth);
+        if (ops.length === 0) return value;
+        return derive([value, ...ops.map((fn) => this.functionLineage(fn, depth))]);
+      }
       case 'FuncCall':
         return this.#call(body, scope, depth);
       case 'SubLink': {
