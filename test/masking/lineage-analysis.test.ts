@@ -8,6 +8,7 @@ import {
   LineageAnalyzer,
   type LineageCatalog,
 } from '../../src/connectors/postgres/masking/lineage.js';
+import { maskRecordFields } from '../../src/connectors/postgres/masking/record-fields.js';
 
 const RELATIONS: CatalogRelation[] = [
   { oid: 1, table: 'public.users', kind: 'r', columns: ['id', 'email', 'ssn'] },
@@ -81,6 +82,19 @@ describe('lineage analysis', () => {
       'set x = 1; select 1; execute p; fetch 1 from c',
     );
     expect(results!.map((r) => r.kind)).toEqual(['none', 'rows', 'maybe', 'maybe']);
+  });
+});
+
+describe('maskRecordFields', () => {
+  const keep = (v: string) => `*${v.slice(-2)}`;
+  it('masks fields by position as record_out writes them', () => {
+    const redact = () => '[redacted]';
+    expect(maskRecordFields('(1,ann@x.io,123-45-6789)', [undefined, redact, keep])).toBe(
+      '(1,"[redacted]","*89")',
+    );
+    expect(maskRecordFields('(1,"a,""b",)', [undefined, keep, keep])).toBe('(1,"*""b",)');
+    expect(maskRecordFields('(1,2)', [undefined])).toBeUndefined();
+    expect(maskRecordFields('1,2', [undefined, undefined])).toBeUndefined();
   });
 });
 

@@ -50,9 +50,15 @@ const CORPUS: Array<[family: string, sql: string, shows?: string]> = [
   ['format', `select format('%s', email) from users`, '[redacted]'],
   ['case', 'select case when id = 1 then ssn else email end from users', '[redacted]'],
   ['alias', 'select lower(email) as x from users', '[redacted]'],
-  ['whole row', 'select u from users u', '[redacted]'],
-  ['whole row as text', 'select u::text from users u', '[redacted]'],
-  ['row()', 'select row(u.*) from users u', '[redacted]'],
+  ['whole row', 'select u from users u order by id', '(1,"[redacted]","***-**-6789")'],
+  [
+    'whole row as text',
+    'select u::text from users u order by id',
+    '(1,"[redacted]","***-**-6789")',
+  ],
+  ['row()', 'select row(u.*) from users u order by id', '(1,"[redacted]","***-**-6789")'],
+  ['row() of expressions', 'select row(id, upper(ssn)) from users order by id', '(1,"[redacted]")'],
+  ['array of rows', 'select array_agg(u) from users u', '[redacted]'],
   ['field of a row', 'select (u).ssn from users u', '***-**-6789'],
   [
     'to_json',
@@ -110,7 +116,8 @@ const CORPUS: Array<[family: string, sql: string, shows?: string]> = [
     'create view v_new as select ssn x from users; select upper(x) from v_new',
     '[redacted]',
   ],
-  ['view created in the session, its column', 'select x from v_new', '***-**-6789'],
+  // Shown as `***-**-6789` once the catalog was reloaded, `[redacted]` until then.
+  ['view created in the session, its column', 'select x from v_new'],
   ['operator backed by plpgsql', 'select 1 ### 1', '[redacted]'],
   [
     'pg_stats column',

@@ -17,6 +17,7 @@ import {
   type StatementLineage,
   sourcesOf,
 } from './lineage.js';
+import { maskRecordFields } from './record-fields.js';
 
 /** How one statement's result columns are masked by lineage. */
 export type ResultLineage =
@@ -290,6 +291,15 @@ export class SessionLineage {
       const masker = this.#masker;
       return (text) => {
         const masked = maskJsonKeys(text, keys);
+        return masked === undefined ? REDACTED : masker.maskText(masked);
+      };
+    }
+    if (lineage.fields && !lineage.direct && !lineage.derived && !lineage.opaque) {
+      const masks = lineage.fields.map(([, value]) => this.#lineageMask(value));
+      if (masks.every((m) => m === undefined)) return undefined;
+      const masker = this.#masker;
+      return (text) => {
+        const masked = maskRecordFields(text, masks);
         return masked === undefined ? REDACTED : masker.maskText(masked);
       };
     }

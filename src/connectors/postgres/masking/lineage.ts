@@ -537,6 +537,8 @@ export class LineageAnalyzer {
         const tname = names(typeName['names']).at(-1) ?? '';
         if (arg.keys && (tname === 'json' || tname === 'jsonb' || TEXT_TYPES.has(tname)))
           return arg;
+        // A record's text is its output form, masked per field like the record itself.
+        if (arg.fields && TEXT_TYPES.has(tname) && !typeName['typmods']) return arg;
         const casts = this.#catalog.hiddenCalls?.('cast', tname) ?? [];
         if (casts.length > 0) {
           return derive([arg, ...casts.map((fn) => this.functionLineage(fn, depth))]);
@@ -573,8 +575,16 @@ export class LineageAnalyzer {
       case 'RowExpr': {
         const args = (body['args'] as Node[] | undefined) ?? [];
         const colnames = names(body['colnames']);
+        // `t.*` inside ROW() stands for t's columns, one field each.
+        const values: Lineage[] = [];
+        for (const arg of args) {
+          const value = this.#expr(arg, scope, depth);
+          if (starOf(arg) && value.fields) values.push(...value.fields.map(([, l]) => l));
+          else if (starOf(arg)) values.push(OPAQUE);
+          else values.push(value);
+        }
         return {
-          fields: args.map((a, i) => [colnames[i] ?? `f${i + 1}`, this.#expr(a, scope, depth)]),
+          fields: values.map((l, i): [string, Lineage] => [colnames[i] ?? `f${i + 1}`, l]),
         };
       }
       case 'A_Indirection': {

@@ -98,10 +98,12 @@ export function maskingTransform(
     i: number,
     count: number,
     tableOid: number,
+    attnum: number,
   ): ColumnMaskFn | undefined {
-    // A field with a table OID is that column's value unchanged (PostgreSQL names an origin only
-    // for a plain column reference): its own rule applies, or a view's lineage (planOf).
-    if (!result || tableOid !== 0) return undefined;
+    // A field with a table OID and column is that column's value unchanged (PostgreSQL names an
+    // origin only for a plain column reference): its own rule applies, or a view's lineage
+    // (planOf). Column number 0 is a whole-row reference: a record, traced per field.
+    if (!result || (tableOid !== 0 && attnum !== 0)) return undefined;
     if (result.kind === 'maybe') return REDACT_WHOLE;
     if (result.kind !== 'rows') return undefined;
     if (result.exact && result.masks.length === count) return result.masks[i];
@@ -122,7 +124,10 @@ export function maskingTransform(
       const attnum = out.readInt16BE(at + 4);
       const typeOid = out.readUInt32BE(at + 6);
       const binary = out.readInt16BE(at + 16) === 1;
-      const mask = stronger(planOf(name, tableOid, attnum), lineageOf(result, i, count, tableOid));
+      const traced = lineageOf(result, i, count, tableOid, attnum);
+      // A whole row names its table but no column: without lineage it is redacted (planOf).
+      const wholeRow = tableOid !== 0 && attnum === 0 && result?.kind === 'rows';
+      const mask = wholeRow ? traced : stronger(planOf(name, tableOid, attnum), traced);
       if (mask) {
         // Masked cells are text; text's binary form is its bytes, so the format code stays.
         out.writeUInt32BE(TEXT_OID, at + 6);
