@@ -139,6 +139,44 @@ const CORPUS: Array<[family: string, sql: string, shows?: string]> = [
     '[redacted]',
   ],
   [
+    'union of differently masked columns',
+    'select ssn from users where id = 1 union all select email from users where id = 1',
+    '[redacted]',
+  ],
+  [
+    'star over a computed subquery',
+    'select s.* from (select upper(ssn) from users) s',
+    '[redacted]',
+  ],
+  ['jsonb path', `select jsonb_path_query(to_jsonb(u), '$.ssn') from users u`, '[redacted]'],
+  ['jsonb operator', `select to_jsonb(u) #>> '{ssn}' from users u`, '[redacted]'],
+  [
+    'json_each of a row',
+    'select * from json_each_text((select row_to_json(u) from users u limit 1))',
+    '[redacted]',
+  ],
+  ['array subscript', 'select (array_agg(ssn))[1] from users', '[redacted]'],
+  ['unnest', 'select unnest(array[ssn]) from users', '[redacted]'],
+  [
+    'double cast keeps the rule',
+    'select cast(ssn::text as text) from users order by id',
+    '***-**-6789',
+  ],
+  ['TABLE in a subquery', 'select upper(t.email) from (table users) t', '[redacted]'],
+  ['ROWS FROM', 'select * from rows from (f_users())', '[redacted]'],
+  ['top-level VALUES', 'values ((select ssn from users order by id limit 1))', '***-**-6789'],
+  ['record concatenated', `select 'x' || u from users u`, '[redacted]'],
+  [
+    'materialized CTE',
+    'with x as materialized (select * from users) select upper(email) from x',
+    '[redacted]',
+  ],
+  [
+    'natural join with a view',
+    'select * from users natural join users_v order by id',
+    '[redacted]',
+  ],
+  [
     'json cast to text keeps keys',
     `select jsonb_build_object('s', ssn)::text from users`,
     '{"s": "***-**-6789"}',
@@ -262,6 +300,15 @@ describe.skipIf(!ready)('masking by lineage through the gateway', () => {
         expect(res.rows[0].id).toBe(1);
         const j = typeof res.rows[0].j === 'string' ? JSON.parse(res.rows[0].j) : res.rows[0].j;
         expect(j).toEqual({ id: 1, email: '[redacted]', ssn: '***-**-6789' });
+      }
+      // A named statement, parsed once and executed again.
+      for (let i = 0; i < 2; i++) {
+        const named = await client.query({
+          name: 'lineage_named',
+          text: 'select upper(email) as a, id from users where id = $1',
+          values: [1],
+        });
+        expect(named.rows).toEqual([{ a: '[redacted]', id: 1 }]);
       }
       const view = await client.query({ text: 'select * from users_v where id = $1', values: [1] });
       expect(view.rows[0]).toEqual({ id: 1, s: '[redacted]', e: '[redacted]', ssn: '***-**-6789' });
