@@ -1,5 +1,6 @@
 import { loadModule } from 'libpg-query';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { LoadedCatalog } from '../../src/connectors/postgres/masking/catalog.js';
 import { maskJsonKeys } from '../../src/connectors/postgres/masking/json-keys.js';
 import {
   type CatalogFunction,
@@ -8,7 +9,12 @@ import {
   LineageAnalyzer,
   type LineageCatalog,
 } from '../../src/connectors/postgres/masking/lineage.js';
+import {
+  REDACT_WHOLE,
+  SessionLineage,
+} from '../../src/connectors/postgres/masking/lineage-mask.js';
 import { maskRecordFields } from '../../src/connectors/postgres/masking/record-fields.js';
+import { compileMasking } from '../../src/masking/compile.js';
 
 const RELATIONS: CatalogRelation[] = [
   { oid: 1, table: 'public.users', kind: 'r', columns: ['id', 'email', 'ssn'] },
@@ -82,6 +88,34 @@ describe('lineage analysis', () => {
       'set x = 1; select 1; execute p; fetch 1 from c',
     );
     expect(results!.map((r) => r.kind)).toEqual(['none', 'rows', 'maybe', 'maybe']);
+  });
+});
+
+describe('SessionLineage', () => {
+  it('skips statements that reach no masked column, and fails closed when the analysis throws', async () => {
+    await loadModule();
+    const catalog = new LoadedCatalog();
+    catalog.addRelation('public', RELATIONS[0]!);
+    catalog.addRelation('public', {
+      oid: 3,
+      table: 'public.accounts',
+      kind: 'r',
+      columns: ['aid'],
+    });
+    catalog.addFunction('pg_catalog', 'upper', { oid: 4, language: 'internal', body: '' }, true);
+    const masker = compileMasking([{ columns: ['users.ssn'], strategy: 'redact' }]).forIdentity(
+      [],
+    ).plan;
+    const lineage = new SessionLineage(masker, () => catalog);
+    expect(lineage.forQuery('select aid from accounts where aid = 1')).toBeUndefined();
+    const [upper] = lineage.forQuery('select upper(ssn), id from users where id = 7')!;
+    expect(upper).toMatchObject({ kind: 'rows', exact: true, masks: [REDACT_WHOLE, undefined] });
+    // Same shape (numbers differ): answered from the cache.
+    expect(lineage.forQuery('select upper(ssn), id from users where id = 8')).toEqual([upper]);
+    catalog.relations = () => {
+      throw new Error('unexpected');
+    };
+    expect(lineage.forQuery('select upper(ssn) from users')).toEqual([{ kind: 'maybe' }]);
   });
 });
 

@@ -115,9 +115,13 @@ export class SessionLineage {
     if (!catalog || rel?.definition === undefined) return undefined;
     const key = `${oid}:${attnum}`;
     if (this.#viewColumns.has(key)) return this.#viewColumns.get(key);
-    const columns = analyzerFor(catalog).viewColumns(rel, 0);
-    const lineage = columns?.[attnum - 1]?.[1];
-    const mask = lineage ? this.#lineageMask(lineage) : REDACT_WHOLE;
+    let mask: ColumnMaskFn | undefined = REDACT_WHOLE;
+    try {
+      const lineage = analyzerFor(catalog).viewColumns(rel, 0)?.[attnum - 1]?.[1];
+      if (lineage) mask = this.#lineageMask(lineage);
+    } catch {
+      // fail closed
+    }
     remember(this.#viewColumns, key, mask);
     return mask;
   }
@@ -150,11 +154,15 @@ export class SessionLineage {
     }
     let result: ResultLineage[] | null = null;
     const catalog = this.#catalog();
-    if (catalog && this.#worthAnalysing(sql, catalog)) {
-      const analyzer = analyzerFor(catalog);
-      const statements = analyzer.analyse(sql);
-      this.#missed(analyzer);
-      result = statements ? statements.map((s) => this.#resolve(s)) : [{ kind: 'maybe' }];
+    try {
+      if (catalog && this.#worthAnalysing(sql, catalog)) {
+        const analyzer = analyzerFor(catalog);
+        const statements = analyzer.analyse(sql);
+        this.#missed(analyzer);
+        result = statements ? statements.map((s) => this.#resolve(s)) : [{ kind: 'maybe' }];
+      }
+    } catch {
+      result = [{ kind: 'maybe' }]; // a parse tree the analysis did not expect: fail closed
     }
     remember(this.#queryShapes, key, result);
     remember(this.#queries, sql, result);
@@ -171,11 +179,15 @@ export class SessionLineage {
     if (cached !== undefined) return cached ?? undefined;
     let result: ResultLineage | null = null;
     const catalog = this.#catalog();
-    if (catalog && this.#worthAnalysing(sql, catalog)) {
-      const analyzer = analyzerFor(catalog);
-      const statement = analyzer.analyseExecuted(sql);
-      this.#missed(analyzer);
-      result = statement ? this.#resolve(statement) : { kind: 'maybe' };
+    try {
+      if (catalog && this.#worthAnalysing(sql, catalog)) {
+        const analyzer = analyzerFor(catalog);
+        const statement = analyzer.analyseExecuted(sql);
+        this.#missed(analyzer);
+        result = statement ? this.#resolve(statement) : { kind: 'maybe' };
+      }
+    } catch {
+      result = { kind: 'maybe' };
     }
     remember(this.#executeShapes, key, result);
     remember(this.#executes, sql, result);
