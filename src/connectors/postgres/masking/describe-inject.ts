@@ -53,7 +53,12 @@ export class DescribeInjection {
     if (!portal) return described === name;
     if (described !== portal) {
       this.#ctx.toTarget.add(fe.describePortal(name));
-      this.#ctx.relay.expect({ kind: 'describe', injected: true });
+      const sql = portal.statement?.sql;
+      this.#ctx.relay.expect({
+        kind: 'describe',
+        injected: true,
+        ...(sql === undefined ? {} : { sql }),
+      });
     }
     return true;
   }

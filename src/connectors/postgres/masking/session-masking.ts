@@ -12,6 +12,7 @@ import type { MaskingPlan, SessionMasker } from '../../../masking/index.js';
 import type { ResponseTransform } from '../session/relay.js';
 import type { PostgresConnectorConfig } from '../target/config.js';
 import { type CatalogLogin, MaskingCatalog } from './catalog.js';
+import { SessionLineage } from './lineage-mask.js';
 import { maskingTransform } from './transform.js';
 
 export interface SessionMasking {
@@ -63,10 +64,15 @@ export async function prepareSessionMasking(
     );
   }
   const known = catalog;
+  const refresh = () => known.refresh(login);
+  // The masker depends on the groups only: sessions of the same groups share word lists.
+  const groups = [...identity.groups].sort().join('\u0000');
+  const lineage = new SessionLineage(masker, () => known.loaded(database), refresh, groups);
   const transform = maskingTransform(
     masker,
     (oid, attnum) => known.lookup(database, oid, attnum),
-    () => known.refresh(login),
+    refresh,
+    lineage,
   );
   return { masker, audit, transform, describePortals: true };
 }

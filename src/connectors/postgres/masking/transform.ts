@@ -6,10 +6,12 @@
  */
 import type { ColumnMaskFn, SessionMasker } from '../../../masking/index.js';
 import { BackendCode, ErrorField } from '../protocol/message-codes.js';
+import type { Pending } from '../session/pending.js';
 import type { ResponseTransform } from '../session/relay.js';
 import type { CatalogColumn } from './catalog.js';
 import { type CopyLineMasker, copyLineMasker, redactCopyLine } from './copy-masking.js';
 import { maskErrorDetail } from './error-detail.js';
+import { REDACT_WHOLE, type ResultLineage, type SessionLineage } from './lineage-mask.js';
 
 /** Resolves a field's table OID and column number; undefined when the catalog does not know it. */
 export type ColumnLookup = (tableOid: number, attnum: number) => CatalogColumn | undefined;
@@ -36,7 +38,10 @@ export function maskingTransform(
   masker: SessionMasker,
   lookup: ColumnLookup,
   onUnknownTable: () => void = () => {},
+  lineage?: SessionLineage,
 ): ResponseTransform {
+  /** Per Query: which of its statements' results comes next. */
+  const cursors = new WeakMap<Pending, { results: ResultLineage[]; at: number }>();
   /** The description of the result being received; undefined once that result ended. */
   let columns: ColumnPlan[] | undefined;
   /** A portal suspended by a row limit resumes without a new description. */
@@ -61,13 +66,55 @@ export function maskingTransform(
       onUnknownTable();
       return failClosed;
     }
-    return masker.columnMasker(known.table, known.column);
+    // A view's column: by what its definition reads (lineage), and by its own name.
+    const own = masker.columnMasker(known.table, known.column);
+    return stronger(own, lineage?.viewColumnMask(tableOid, attnum));
   }
 
-  function rowDescription(frame: Buffer): Buffer {
+  /** What the statement behind this RowDescription derives its columns from. */
+  function resultLineage(source: Pending | undefined): ResultLineage | undefined {
+    if (!lineage || source?.sql === undefined) return undefined;
+    if (source.kind === 'describe') return lineage.forExecute(source.sql);
+    if (source.kind !== 'query') return undefined;
+    let cursor = cursors.get(source);
+    if (!cursor) {
+      const results = lineage.forQuery(source.sql);
+      if (!results) return undefined;
+      cursor = { results, at: 0 };
+      cursors.set(source, cursor);
+    }
+    while (cursor.at < cursor.results.length) {
+      const result = cursor.results[cursor.at]!;
+      if (result.kind === 'maybe') return result; // every later result fails closed too
+      cursor.at++;
+      if (result.kind === 'rows') return result;
+    }
+    return { kind: 'maybe' };
+  }
+
+  /** The lineage masker of field `i` of `count`. */
+  function lineageOf(
+    result: ResultLineage | undefined,
+    i: number,
+    count: number,
+    tableOid: number,
+    attnum: number,
+  ): ColumnMaskFn | undefined {
+    // A field with a table OID and column is that column's value unchanged (PostgreSQL names an
+    // origin only for a plain column reference): its own rule applies, or a view's lineage
+    // (planOf). Column number 0 is a whole-row reference: a record, traced per field.
+    if (!result || (tableOid !== 0 && attnum !== 0)) return undefined;
+    if (result.kind === 'maybe') return REDACT_WHOLE;
+    if (result.kind !== 'rows') return undefined;
+    if (result.exact && result.masks.length === count) return result.masks[i];
+    return result.fallback;
+  }
+
+  function rowDescription(frame: Buffer, source: Pending | undefined): Buffer {
     const out = Buffer.from(frame);
     const count = out.readInt16BE(5);
     const next: ColumnPlan[] = [];
+    const result = masker.hasColumnRules ? resultLineage(source) : undefined;
     let at = 7;
     for (let i = 0; i < count; i++) {
       const nameEnd = out.indexOf(0, at);
@@ -77,7 +124,10 @@ export function maskingTransform(
       const attnum = out.readInt16BE(at + 4);
       const typeOid = out.readUInt32BE(at + 6);
       const binary = out.readInt16BE(at + 16) === 1;
-      const mask = planOf(name, tableOid, attnum);
+      const traced = lineageOf(result, i, count, tableOid, attnum);
+      // A whole row names its table but no column: without lineage it is redacted (planOf).
+      const wholeRow = tableOid !== 0 && attnum === 0 && result?.kind === 'rows';
+      const mask = wholeRow ? traced : stronger(planOf(name, tableOid, attnum), traced);
       if (mask) {
         // Masked cells are text; text's binary form is its bytes, so the format code stays.
         out.writeUInt32BE(TEXT_OID, at + 6);
@@ -192,13 +242,13 @@ export function maskingTransform(
     );
   }
 
-  return (type, frame, copy) => {
+  return (type, frame, copy, source) => {
     switch (type) {
       case BackendCode.CopyOutResponse:
         if (masker.hasColumnRules) copyLines = copyLineMasker(masker, copy, frame);
         return frame;
       case BackendCode.RowDescription:
-        return rowDescription(frame);
+        return rowDescription(frame, source);
       case BackendCode.DataRow:
         return dataRow(frame);
       case BackendCode.CopyData:
@@ -235,6 +285,15 @@ export function maskingTransform(
         return notice(type, frame);
     }
   };
+}
+
+/** A column rule's own masker, unless lineage says the value is transformed (redacted whole). */
+function stronger(
+  own: ColumnMaskFn | undefined,
+  traced: ColumnMaskFn | undefined,
+): ColumnMaskFn | undefined {
+  if (!own) return traced;
+  return traced === REDACT_WHOLE ? traced : own;
 }
 
 /** Message (M), hint (H), where (W), internal query (q) and routine context carry free text. */

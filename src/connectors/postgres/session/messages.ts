@@ -150,11 +150,14 @@ export class ClientMessages {
 
   #describe(r: FrameView): undefined {
     const { kind, name } = readTargeted(r.body());
+    const { portals, statements } = this.#ctx;
+    const portal = kind === 'P' ? portals.peek(name, this.#pipeline.segment) : undefined;
     // A statement's description describes no rows; an unsettled portal is described again.
-    this.#describes?.clientDescribed(
-      kind === 'P' ? (this.#ctx.portals.peek(name, this.#pipeline.segment) ?? name) : undefined,
-    );
-    return this.#forward(r, { kind: 'describe' });
+    this.#describes?.clientDescribed(kind === 'P' ? (portal ?? name) : undefined);
+    // The described SQL, for masking by lineage (masking/lineage-mask.ts).
+    const sql = (kind === 'P' ? portal?.statement : statements.peek(name, this.#pipeline.segment))
+      ?.sql;
+    return this.#forward(r, sql === undefined ? { kind: 'describe' } : { kind: 'describe', sql });
   }
 
   #bind(r: FrameView): Promise<void> | undefined {

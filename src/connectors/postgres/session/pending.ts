@@ -62,7 +62,10 @@ export interface Pending {
   permit?: Permit;
   /** Classification to apply to the session's prepared statements once answered. */
   classification?: SqlClassification;
-  /** Text that defined SQL-level prepared statements, for the statement table. */
+  /**
+   * Text that defined SQL-level prepared statements, for the statement table; on a `describe`,
+   * the described statement's text (masking by lineage).
+   */
   sql?: string;
   statementOp?: StagedOperation<Statement>;
   portalOp?: StagedOperation<Portal>;

@@ -21,9 +21,16 @@ import { type SettleContext, settle } from './settle.js';
  * including the answers to the gateway's own Describe (which the client never sees) and a
  * NoData made by the gateway before rows that nothing describes. A CopyOutResponse comes with
  * the COPY's resolved columns (`copy`) when the gateway resolved them (column rules only).
+ * `source` is what the frame answers (the head of the queue when it arrived): masking by
+ * lineage reads the SQL of a Query or described statement from it.
  * Returns the frame to send instead, or null to drop it.
  */
-export type ResponseTransform = (type: number, frame: Buffer, copy?: CopyOut) => Buffer | null;
+export type ResponseTransform = (
+  type: number,
+  frame: Buffer,
+  copy?: CopyOut,
+  source?: Pending,
+) => Buffer | null;
 
 export interface RelayContext extends SettleContext {
   transform?: ResponseTransform;
@@ -137,7 +144,7 @@ export class ResponseRelay {
       }
       if (transform && replacement === undefined && TRANSFORMED.has(r.type)) {
         const copy = r.type === BackendCode.CopyOutResponse ? this.#takeCopy() : undefined;
-        replacement = transform(r.type, frame ?? r.frame(), copy);
+        replacement = transform(r.type, frame ?? r.frame(), copy, head);
       } else if (replacement === undefined) replacement = frame;
       if (
         results &&
