@@ -29,6 +29,11 @@ export interface CheckHooks {
   onPending?: (ticketId: string, url: string) => void;
   /** Aborted when the client stops waiting. */
   signal?: AbortSignal;
+  /**
+   * Set when the connector cannot hold this command for review (e.g. a setting sent while the
+   * connection starts): a review decision is then recorded and refused, saying this.
+   */
+  reviewUnavailable?: string;
 }
 
 /**
@@ -234,6 +239,14 @@ export class GateSession {
     hooks: CheckHooks,
   ): Promise<Permit> {
     const { approvals, audit, clock, metrics } = this.#deps;
+    if (hooks.reviewUnavailable) {
+      await audit.commandDecided(record);
+      throw new GatehouseError(
+        'policy_denied',
+        `rule "${decision.rule}" requires review, which ${hooks.reviewUnavailable}`,
+        { rule: decision.rule, rationale: decision.reason },
+      );
+    }
     if (!approvals) {
       await audit.commandDecided(record);
       throw new GatehouseError(

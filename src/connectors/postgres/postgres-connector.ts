@@ -138,7 +138,13 @@ class PostgresConnector implements Connector {
         port: socket.remotePort,
         tls: handshake.tls,
       };
-      const admitted = await admit(this.#deps, handshake.params, handshake.token, client);
+      const admitted = await admit(
+        this.#deps,
+        this.#classifier!,
+        handshake.params,
+        handshake.token,
+        client,
+      );
       const { gateSession, database } = admitted;
       target = admitted.target;
       const connected = admitted.target;
