@@ -139,6 +139,15 @@ export class Gate {
   }
 }
 
+/**
+ * For an unclassifiable command, why, before the rule that refused it: policy treated it as
+ * every class, so the rule may name a class the command's text never shows.
+ */
+function unclassifiablePrefix(command: Command): string {
+  if (!command.unclassifiable) return '';
+  return `${command.unclassifiableReason ?? 'command cannot be classified'}: treated as every class; `;
+}
+
 export function mayConnect(config: ConnectorConfig, identity: Identity): boolean {
   const { groups = [], subjects = [] } = config.access;
   if (groups.includes('*')) return true;
@@ -222,7 +231,7 @@ export class GateSession {
       await audit.commandDecided(record);
       throw new GatehouseError(
         'policy_denied',
-        `denied by ${decision.rule ? `rule "${decision.rule}"` : 'connector default'}`,
+        `${unclassifiablePrefix(command)}denied by ${decision.rule ? `rule "${decision.rule}"` : 'connector default'}`,
         {
           rule: decision.rule,
           rationale: decision.reason,
