@@ -163,6 +163,7 @@ export class GateSession {
   readonly #mask: ((text: string) => string) | undefined;
   #seq = 0;
   #closed = false;
+  #expiryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     gate: Gate,
@@ -315,10 +316,50 @@ export class GateSession {
     });
   }
 
+  /**
+   * `access.end_session_at_token_expiry`: when the connector has it on and the token carries an
+   * expiry, calls `end` once at that moment with a `token_invalid` error saying why. The
+   * connector ends the session with it in its own protocol (an open transaction is rolled back
+   * by ending the target session) and closes this session with `err.message` as the reason, so
+   * the end is recorded. Returns false when no timer was set. Cleared by `close`.
+   */
+  endAtTokenExpiry(end: (err: GatehouseError) => void): boolean {
+    const expiresAt = this.record.identity.expiresAt;
+    const config = this.#gate.connectorConfig(this.record.connector);
+    if (!config.access.end_session_at_token_expiry || expiresAt === undefined || this.#closed) {
+      return false;
+    }
+    const at = expiresAt * 1000;
+    const fire = () => {
+      this.#expiryTimer = undefined;
+      if (this.#closed) return;
+      this.#deps.logger.info({ session: this.id }, 'session ended at token expiry');
+      end(
+        new GatehouseError(
+          'token_invalid',
+          `the access token expired at ${new Date(at).toISOString()}; session ended`,
+          { hint: 'connect again with a fresh token' },
+        ),
+      );
+    };
+    const schedule = () => {
+      // setTimeout holds at most ~24.8 days; longer waits are taken in steps.
+      const delay = Math.min(Math.max(at - this.#deps.clock.now(), 0), 2 ** 31 - 1);
+      this.#expiryTimer = setTimeout(() => {
+        if (this.#deps.clock.now() >= at) fire();
+        else schedule();
+      }, delay);
+      this.#expiryTimer.unref();
+    };
+    schedule();
+    return true;
+  }
+
   /** Ends the session record. Idempotent. */
   async close(reason: string): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#expiryTimer);
     const { audit, clock, metrics, logger } = this.#deps;
     metrics.sessionsActive.dec({ connector: this.record.connector });
     logger.info({ session: this.id, reason }, 'session closed');

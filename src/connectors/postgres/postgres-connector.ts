@@ -180,6 +180,7 @@ class PostgresConnector implements Connector {
       this.#handshaking.delete(socket);
       this.#sessions.add(session);
       session.start();
+      gateSession.endAtTokenExpiry((err) => session.expire(err));
     } catch (err) {
       this.#handshaking.delete(socket);
       target?.socket.destroy();

@@ -130,6 +130,14 @@ export class PostgresSession {
     this.#teardown('gateway shutdown', fields);
   }
 
+  /**
+   * Ends the session because its token expired (`GateSession.endAtTokenExpiry`): FATAL to the
+   * client, Terminate to the target (which rolls back an open transaction), the reason recorded.
+   */
+  expire(err: GatehouseError): void {
+    this.#teardown(err.message, gatehouseErrorFields(err, 'FATAL'));
+  }
+
   readonly #onClientData = (chunk: Buffer | undefined): void => {
     const reader = this.#opts.clientReader;
     if (chunk) reader.push(chunk);
