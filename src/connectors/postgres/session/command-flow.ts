@@ -71,7 +71,13 @@ export class CommandFlow {
     const { buf, start, end } = r;
     const sql = readQuery(r.body());
     const ctx = this.#ctx;
-    const classification = ctx.classifier.classify(sql, ctx.prepared);
+    const classified = ctx.classifier.classifyOffThread(sql, ctx.prepared);
+    if (classified instanceof Promise) {
+      // A big text is parsed in a worker thread; other sessions go on meanwhile.
+      const frame = snapshot(r);
+      return classified.then(() => this.query(frame));
+    }
+    const classification = classified;
     const settling = this.#waits.statementsAnswered(classification);
     if (settling) {
       const frame = snapshot(r);

@@ -136,10 +136,15 @@ export class ClientMessages {
     return undefined;
   }
 
-  #parse(r: FrameView): undefined {
+  #parse(r: FrameView): Promise<void> | undefined {
     const { statement, sql } = readParse(r.body());
     const ctx = this.#ctx;
-    const classification = ctx.classifier.classify(sql, ctx.prepared);
+    const classification = ctx.classifier.classifyOffThread(sql, ctx.prepared);
+    if (classification instanceof Promise) {
+      // A big text is parsed in a worker thread; other sessions go on meanwhile.
+      const frame = snapshot(r);
+      return classification.then(() => this.#parse(frame));
+    }
     const statementOp = ctx.statements.stage(
       statement,
       { sql, classification },
