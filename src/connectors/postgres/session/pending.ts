@@ -3,7 +3,7 @@
  * The relay walks this queue as responses arrive, to attribute results to commands and to put
  * the gateway's own errors exactly where the target's would have been.
  */
-import type { ResultCapture } from '../../../audit/record/result-capture.js';
+import type { CapturedResult } from '../../../core/command.js';
 import type { Permit } from '../../../core/gate.js';
 import type { SqlClassification } from '../classify/classifier.js';
 import type { CopyOut } from '../classify/copy-statement.js';
@@ -72,7 +72,7 @@ export interface Pending {
   rows?: number;
   error?: { code?: string; message: string };
   /** The first result set the client was shown (only while `audit.capture` is on). */
-  capture?: ResultCapture;
+  capture?: CommandCapture;
 }
 
 /** Rows reported by a command tag such as `INSERT 0 5`, `SELECT 3`, `COPY 100000`. */
@@ -81,4 +81,10 @@ export function rowsOfTag(tag: string): number | undefined {
   if (space < 0) return undefined;
   const rows = Number(tag.slice(space + 1));
   return Number.isSafeInteger(rows) ? rows : undefined;
+}
+
+/** A command's captured result in progress: rows (ResultCapture) or COPY out lines (CopyOutCapture). */
+export interface CommandCapture {
+  markTruncated(): void;
+  result(): CapturedResult | undefined;
 }

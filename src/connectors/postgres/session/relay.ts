@@ -148,6 +148,10 @@ export class ResponseRelay {
         if (replacement === undefined) results.frame(r.type, r.buf, r.start, r.end, this.#peek());
         else results.frame(r.type, replacement, 0, replacement.length, this.#peek());
       }
+      if (results && r.type === BackendCode.CopyData && replacement !== null) {
+        if (replacement === undefined) results.copyData(r.buf, r.start, r.end);
+        else results.copyData(replacement, 0, replacement.length);
+      }
       if (hidden) continue;
       if (replacement === undefined) out.addRange(r.buf, r.start, r.end);
       else if (replacement !== null) out.add(replacement);
