@@ -154,7 +154,11 @@ class PostgresConnector implements Connector {
         // A command held for review has not reached the target: cancelling ends its wait.
         cancel: async () => {
           if (relaying?.cancelWait()) return;
-          await cancelOnTarget(live.target, connected.pid, connected.secret);
+          const send = () => cancelOnTarget(live.target, connected.pid, connected.secret);
+          if (!relaying) return send();
+          relaying.cancelOnTarget(() => {
+            send().catch((err) => logger.warn({ err }, 'cancel request failed'));
+          });
         },
       });
       current.write(greeting(admitted, key));

@@ -48,6 +48,8 @@ export class ResponseRelay {
   #head = 0;
   /** The answer to the gateway's own queries for COPY columns (the head `resolve`). */
   readonly #copyAnswer = new CopyColumnsAnswer();
+  /** Cancels waiting for the gateway's own hidden message at the head to be answered. */
+  #afterHidden: Array<() => void> = [];
 
   constructor(reader: FrameReader, ctx: RelayContext) {
     this.#reader = reader;
@@ -177,6 +179,24 @@ export class ResponseRelay {
     return this.queue[this.#head];
   }
 
+  /**
+   * Runs `send` (a CancelRequest to the target) once the target is on a client's command: at
+   * once, unless the head is the gateway's own hidden message (the COPY column query, an
+   * injected Describe), which a cancel would hit instead of the client's command behind it;
+   * then when that is answered.
+   */
+  whenClientCommand(send: () => void): void {
+    if (isHidden(this.#peek())) this.#afterHidden.push(send);
+    else send();
+  }
+
+  #releaseCancels(): void {
+    if (this.#afterHidden.length === 0 || isHidden(this.#peek())) return;
+    const waiting = this.#afterHidden;
+    this.#afterHidden = [];
+    for (const send of waiting) send();
+  }
+
   #shift(): Pending {
     const item = this.queue[this.#head]!;
     this.queue[this.#head++] = undefined as unknown as Pending;
@@ -184,6 +204,7 @@ export class ResponseRelay {
       this.queue.splice(0, this.#head);
       this.#head = 0;
     }
+    if (isHidden(item)) this.#releaseCancels();
     return item;
   }
 
@@ -260,3 +281,8 @@ const TRANSFORMED = new Set<number>([
   BackendCode.NoData,
   BackendCode.CopyOutResponse,
 ]);
+
+/** The gateway's own message, answered to nobody: the COPY column query, an injected Describe. */
+function isHidden(pending: Pending | undefined): boolean {
+  return pending?.kind === 'resolve' || pending?.injected === true;
+}

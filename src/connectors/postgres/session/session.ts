@@ -120,6 +120,14 @@ export class PostgresSession {
     this.#onClientData(undefined);
   }
 
+  /**
+   * Passes the client's CancelRequest to the target (`send`) so that it hits the client's
+   * command: deferred while the target runs the gateway's own hidden query (relay.ts).
+   */
+  cancelOnTarget(send: () => void): void {
+    this.#relay.whenClientCommand(send);
+  }
+
   /** Ends the wait of a command held for review (the client's CancelRequest); false when none is. */
   cancelWait(): boolean {
     return this.#messages.cancelWait();
