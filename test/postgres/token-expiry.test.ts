@@ -63,6 +63,31 @@ describe('end_session_at_token_expiry', () => {
       .toMatch(/^the access token expired at/);
   });
 
+  it('cancels a statement still running on the target', async () => {
+    const token = await on.token({ sub: 'gus', expiresIn: '2s' });
+    const client = new pg.Client(on.pgConfig(token, { application_name: 'gh-expiry-sleep' }));
+    client.on('error', () => {});
+    await client.connect();
+    const started = Date.now();
+    const err = (await client.query('select pg_sleep(30)').catch((e) => e)) as Error;
+    expect(err.message).toMatch(/access token expired|Connection terminated/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await client.end().catch(() => {});
+    const running = async () => {
+      const c = await db.connect();
+      try {
+        return (
+          await c.query(
+            "select count(*)::int as n from pg_stat_activity where query = 'select pg_sleep(30)'",
+          )
+        ).rows[0].n as number;
+      } finally {
+        await c.end();
+      }
+    };
+    await expect.poll(running, { timeout: 5_000 }).toBe(0);
+  });
+
   it('is off by default: the session outlives its token', async () => {
     const token = await off.token({ sub: 'fred', expiresIn: '1s' });
     const client = new pg.Client(off.pgConfig(token));

@@ -184,7 +184,15 @@ class PostgresConnector implements Connector {
       this.#handshaking.delete(socket);
       this.#sessions.add(session);
       session.start();
-      gateSession.endAtTokenExpiry((err) => session.expire(err));
+      gateSession.endAtTokenExpiry((err) => {
+        // A statement running on the target is cancelled, so it ends now, not when it finishes.
+        if (session.busy) {
+          cancelOnTarget(live.target, connected.pid, connected.secret).catch((cause) =>
+            logger.warn({ err: cause }, 'cancel at token expiry failed'),
+          );
+        }
+        session.expire(err);
+      });
     } catch (err) {
       this.#handshaking.delete(socket);
       target?.socket.destroy();

@@ -120,6 +120,11 @@ export class PostgresSession {
     this.#onClientData(undefined);
   }
 
+  /** True while the target has a forwarded message to answer (a command may be running). */
+  get busy(): boolean {
+    return this.#relay.outstanding > 0;
+  }
+
   /**
    * Passes the client's CancelRequest to the target (`send`) so that it hits the client's
    * command: deferred while the target runs the gateway's own hidden query (relay.ts).
