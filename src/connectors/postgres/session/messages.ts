@@ -137,7 +137,7 @@ export class ClientMessages {
   }
 
   #parse(r: FrameView): Promise<void> | undefined {
-    const { statement, sql } = readParse(r.body());
+    const { statement, sql, paramTypes } = readParse(r.body());
     const ctx = this.#ctx;
     const classification = ctx.classifier.classifyOffThread(sql, ctx.prepared);
     if (classification instanceof Promise) {
@@ -147,7 +147,7 @@ export class ClientMessages {
     }
     const statementOp = ctx.statements.stage(
       statement,
-      { sql, classification },
+      paramTypes.length > 0 ? { sql, classification, paramTypes } : { sql, classification },
       this.#pipeline.segment,
     );
     return this.#forward(r, { kind: 'parse', statementOp });
@@ -166,7 +166,13 @@ export class ClientMessages {
     const bind = readBind(r.body());
     const lookup = this.#ctx.statements.lookup(bind.statement, this.#pipeline.segment);
     const stage = (statement: Statement | undefined) => {
-      const portal: Portal = { statement, statementName: bind.statement, params: bind.params };
+      const portal: Portal = {
+        statement,
+        statementName: bind.statement,
+        params: bind.params,
+        paramFormats: bind.paramFormats,
+        resultFormats: bind.resultFormats,
+      };
       const portalOp = this.#ctx.portals.stage(bind.portal, portal, this.#pipeline.segment);
       this.#ctx.relay.expect({ kind: 'bind', portalOp });
     };

@@ -18,6 +18,8 @@ export interface Statement {
    * statement runs and must be used as is; a Parse'd statement is classified again at Execute.
    */
   sqlPrepared?: true;
+  /** Parameter type OIDs the client declared in Parse (0: unspecified). */
+  paramTypes?: number[];
 }
 
 /** A portal: a statement bound to parameters (undefined statement: not known to the gateway). */
@@ -25,6 +27,10 @@ export interface Portal {
   statement: Statement | undefined;
   statementName: string;
   params: Array<string | null>;
+  /** Per parameter: 0 text, 1 binary (what a re-bind for a modified command sends). */
+  paramFormats?: number[];
+  /** Result column formats the client asked for. */
+  resultFormats?: number[];
 }
 
 /** `resolve`: the gateway's own Query for a COPY's columns (its answer is kept from the client). */

@@ -109,12 +109,20 @@ export class ResponseRelay {
           break;
         case BackendCode.ErrorResponse:
           if (this.#peek()?.injected) {
-            // The gateway's Describe failed (the portal is gone, or the transaction aborted):
-            // the target skips the Execute behind it, which would have failed alike. The client
-            // sent no Describe, so the error is shown as its Execute's.
-            this.#shift();
+            // The gateway's Describe failed (the portal is gone, or the transaction aborted), or
+            // its Parse/Bind of a reviewer's modified command did: the target skips the Execute
+            // behind it, which would have failed alike. The client sent none of these, so the
+            // error is shown as its Execute's.
+            const describe = this.#peek()!.kind === 'describe';
+            while (this.#peek()?.injected) this.#shift();
             this.#expectHead('execute');
-            frame = withRoutine(r.frame(), 'exec_describe_portal_message', 'exec_execute_message');
+            if (describe) {
+              frame = withRoutine(
+                r.frame(),
+                'exec_describe_portal_message',
+                'exec_execute_message',
+              );
+            }
           }
           replacement = this.#error(r.body());
           break;
@@ -122,16 +130,28 @@ export class ResponseRelay {
           this.#ready(r.buf[r.bodyStart]!);
           break;
         case BackendCode.ParseComplete:
-          this.#expectHead('parse');
-          settle(this.#ctx, this.#shift(), true, false);
+          // The gateway's own (a modified command's statement and portal): not the client's.
+          if (this.#peek()?.injected) hidden = this.#shift().injected === true;
+          else {
+            this.#expectHead('parse');
+            settle(this.#ctx, this.#shift(), true, false);
+          }
           break;
         case BackendCode.BindComplete:
-          this.#expectHead('bind');
-          settle(this.#ctx, this.#shift(), true, false);
+          // The gateway's own (a modified command's statement and portal): not the client's.
+          if (this.#peek()?.injected) hidden = this.#shift().injected === true;
+          else {
+            this.#expectHead('bind');
+            settle(this.#ctx, this.#shift(), true, false);
+          }
           break;
         case BackendCode.CloseComplete:
-          this.#expectHead('close');
-          settle(this.#ctx, this.#shift(), true, false);
+          // The gateway's own (a modified command's statement and portal): not the client's.
+          if (this.#peek()?.injected) hidden = this.#shift().injected === true;
+          else {
+            this.#expectHead('close');
+            settle(this.#ctx, this.#shift(), true, false);
+          }
           break;
         case BackendCode.BackendKeyData: // only ever the gateway's own reaches a client
           replacement = null;
