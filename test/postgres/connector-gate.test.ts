@@ -123,12 +123,15 @@ describe('simple query', () => {
     w.close();
   });
 
-  it('refuses the fast-path function call interface', async () => {
+  it('refuses the fast-path function call interface but for large objects', async () => {
     const w = await wire();
     w.send(frame('F', 1, Buffer.from([0, 0, 0, 0, 0, 0])));
     const answer = await w.untilReady();
     expect(types(answer)).toBe('E Z');
     expect(errorFields(answer[0]!.body).C).toBe('42501');
+    expect(errorFields(answer[0]!.body).M).toMatch(
+      /only for the large-object functions \(function 1\)/,
+    );
     w.close();
   });
 });

@@ -103,3 +103,38 @@ export function readQuery(body: Buffer): string {
   if (end !== body.length - 1) throw new RangeError('bad Query message');
   return body.toString('utf8', 0, end);
 }
+
+export interface FunctionCallMessage {
+  /** The function's OID. */
+  oid: number;
+  /** Arguments as the audit sees them: text as sent, binary as `\\x` hex, NULL as null. */
+  args: Array<string | null>;
+}
+
+/** FunctionCall (the fast-path interface): function OID, argument formats and values, result format. */
+export function readFunctionCall(body: Buffer): FunctionCallMessage {
+  const reader = new BodyReader(body);
+  const oid = reader.int32() >>> 0;
+  const formatCount = reader.int16();
+  if (formatCount < 0) throw new RangeError('bad FunctionCall format count');
+  const formats: number[] = [];
+  for (let i = 0; i < formatCount; i++) formats.push(reader.int16());
+  const argCount = reader.int16();
+  if (argCount < 0 || (formatCount > 1 && formatCount !== argCount)) {
+    throw new RangeError('bad FunctionCall argument count');
+  }
+  const args: Array<string | null> = [];
+  for (let i = 0; i < argCount; i++) {
+    const format = formatCount === 0 ? 0 : formatCount === 1 ? formats[0] : formats[i];
+    const length = reader.int32();
+    if (length === -1) {
+      args.push(null);
+      continue;
+    }
+    const value = reader.bytes(length);
+    args.push(format === 0 ? value.toString('utf8') : `\\x${value.toString('hex')}`);
+  }
+  reader.int16(); // result format
+  if (reader.remaining !== 0) throw new RangeError('bad FunctionCall message');
+  return { oid, args };
+}

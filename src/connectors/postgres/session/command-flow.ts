@@ -9,7 +9,7 @@ import type { Permit } from '../../../core/gate.js';
 import { parameterCount } from '../classify/params.js';
 import { resolveCopy } from '../masking/copy-resolve.js';
 import type { DescribeInjection } from '../masking/describe-inject.js';
-import { readExecute, readQuery } from '../protocol/extended.js';
+import { readExecute, readFunctionCall, readQuery } from '../protocol/extended.js';
 import { type FrameView, snapshot } from '../protocol/frame-reader.js';
 import * as fe from '../protocol/frontend.js';
 import { sqlCommand, unknownPortalCommand } from './command.js';
@@ -56,6 +56,26 @@ function modifiedProblem(
   }
   return undefined;
 }
+
+/**
+ * The built-in large-object functions libpq calls over the fast path (their OIDs are fixed in
+ * PostgreSQL's catalog, pg_proc.dat). lo_import/lo_export of server files are not among them.
+ */
+const LARGE_OBJECT_FUNCTIONS: ReadonlyMap<number, string> = new Map([
+  [715, 'lo_create'],
+  [952, 'lo_open'],
+  [953, 'lo_close'],
+  [954, 'loread'],
+  [955, 'lowrite'],
+  [956, 'lo_lseek'],
+  [957, 'lo_creat'],
+  [958, 'lo_tell'],
+  [964, 'lo_unlink'],
+  [1004, 'lo_truncate'],
+  [3170, 'lo_lseek64'],
+  [3171, 'lo_tell64'],
+  [3172, 'lo_truncate64'],
+]);
 
 export class CommandFlow {
   readonly #ctx: MessageContext;
@@ -125,6 +145,45 @@ export class CommandFlow {
       const pending: Pending = { kind: 'query', permit, classification: runs, sql: permit.text };
       if (copy) pending.copy = copy;
       this.#dropUnnamed(pending);
+      this.#waits.watch(pending);
+      ctx.relay.expect(pending);
+    });
+  }
+
+  /**
+   * A FunctionCall (fast path): libpq's large-object functions (`lo_import`, `\\lo_export`, …
+   * call lo_open, loread, lowrite, … this way) are checked as the `SELECT pg_catalog.f($1, …)`
+   * they amount to, with the arguments as parameters, and forwarded; answered like a Query
+   * (FunctionCallResponse, ReadyForQuery). Any other function, or any call while responses are
+   * masked (the result would pass unmasked), is refused.
+   */
+  functionCall(r: FrameView): Promise<void> {
+    const { buf, start, end } = r;
+    const call = readFunctionCall(r.body());
+    const ctx = this.#ctx;
+    const name = LARGE_OBJECT_FUNCTIONS.get(call.oid);
+    if (!name || ctx.masked) {
+      this.refuse(
+        new GatehouseError(
+          'policy_denied',
+          name
+            ? 'the function call protocol is not supported while responses are masked'
+            : `the function call protocol is supported only for the large-object functions (function ${call.oid})`,
+          { hint: 'call the function with SELECT instead' },
+        ),
+        true,
+      );
+      return Promise.resolve();
+    }
+    const placeholders = call.args.map((_, i) => `$${i + 1}`).join(', ');
+    const sql = `SELECT pg_catalog.${name}(${placeholders})`;
+    const classification = ctx.classifier.classify(sql, ctx.prepared);
+    const command = sqlCommand(sql, classification, ctx.target, call.args);
+    return this.#check(command, true).then((permit) => {
+      if (!permit) return;
+      ctx.toTarget.addRange(buf, start, end);
+      this.#batchHasCommand = true;
+      const pending: Pending = { kind: 'query', permit, classification, sql };
       this.#waits.watch(pending);
       ctx.relay.expect(pending);
     });

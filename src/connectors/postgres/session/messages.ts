@@ -109,14 +109,8 @@ export class ClientMessages {
       case FrontendCode.Terminate:
         this.#ctx.terminate();
         return undefined;
-      case FrontendCode.FunctionCall: // runs any function by OID, unseen by the classifier
-        this.#commands.refuse(
-          new GatehouseError('policy_denied', 'the function call protocol is not supported', {
-            hint: 'call the function with SELECT instead',
-          }),
-          true,
-        );
-        return undefined;
+      case FrontendCode.FunctionCall: // runs a function by OID: only libpq's large-object ones
+        return this.#commands.functionCall(r);
       default:
         throw new GatehouseError(
           'protocol_violation',

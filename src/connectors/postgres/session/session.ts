@@ -79,6 +79,7 @@ export class PostgresSession {
       portals,
       relay: this.#relay,
       describePortals: opts.transform !== undefined && opts.describePortals === true,
+      masked: opts.transform !== undefined,
       toTarget: this.#toTarget,
       flushTarget: () => this.#flushTarget(),
       writeClient: (bytes) => this.#client.write(bytes),
