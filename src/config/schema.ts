@@ -279,6 +279,11 @@ const accessSchema = z
   .strictObject({
     groups: z.array(z.string()).optional(),
     subjects: z.array(z.string()).optional(),
+    /**
+     * End each session when its token expires (the token's `exp`), with the protocol's own
+     * error; off by default (a session then outlives its token, new connections need a fresh one).
+     */
+    end_session_at_token_expiry: z.boolean().optional(),
   })
   .refine(
     (a) => (a.groups?.length ?? 0) + (a.subjects?.length ?? 0) > 0,
@@ -377,7 +382,7 @@ export interface ConnectorConfig<Target = unknown> {
   type: string;
   listen: ListenAddress;
   target: Target;
-  access: { groups?: string[]; subjects?: string[] };
+  access: { groups?: string[]; subjects?: string[]; end_session_at_token_expiry?: boolean };
   default: Action;
   rules: RuleConfig[];
   masking: MaskingRuleConfig[];

@@ -29,6 +29,11 @@ export interface CheckHooks {
   onPending?: (ticketId: string, url: string) => void;
   /** Aborted when the client stops waiting. */
   signal?: AbortSignal;
+  /**
+   * Set when the connector cannot hold this command for review (e.g. a setting sent while the
+   * connection starts): a review decision is then recorded and refused, saying this.
+   */
+  reviewUnavailable?: string;
 }
 
 /**
@@ -150,6 +155,15 @@ export class Gate {
   }
 }
 
+/**
+ * For an unclassifiable command, why, before the rule that refused it: policy treated it as
+ * every class, so the rule may name a class the command's text never shows.
+ */
+function unclassifiablePrefix(command: Command): string {
+  if (!command.unclassifiable) return '';
+  return `${command.unclassifiableReason ?? 'command cannot be classified'}: treated as every class; `;
+}
+
 export function mayConnect(config: ConnectorConfig, identity: Identity): boolean {
   const { groups = [], subjects = [] } = config.access;
   if (groups.includes('*')) return true;
@@ -168,6 +182,7 @@ export class GateSession {
   /** Commands between `check` and their `complete` (or refusal). */
   #inFlight = 0;
   #idleWaiters: Array<() => void> = [];
+  #expiryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     gate: Gate,
@@ -270,7 +285,7 @@ export class GateSession {
       await audit.commandDecided(record);
       throw new GatehouseError(
         'policy_denied',
-        `denied by ${decision.rule ? `rule "${decision.rule}"` : 'connector default'}`,
+        `${unclassifiablePrefix(command)}denied by ${decision.rule ? `rule "${decision.rule}"` : 'connector default'}`,
         {
           rule: decision.rule,
           rationale: decision.reason,
@@ -287,6 +302,14 @@ export class GateSession {
     hooks: CheckHooks,
   ): Promise<Permit> {
     const { approvals, audit, clock, metrics } = this.#deps;
+    if (hooks.reviewUnavailable) {
+      await audit.commandDecided(record);
+      throw new GatehouseError(
+        'policy_denied',
+        `rule "${decision.rule}" requires review, which ${hooks.reviewUnavailable}`,
+        { rule: decision.rule, rationale: decision.reason },
+      );
+    }
     if (!approvals) {
       await audit.commandDecided(record);
       throw new GatehouseError(
@@ -356,10 +379,50 @@ export class GateSession {
     });
   }
 
+  /**
+   * `access.end_session_at_token_expiry`: when the connector has it on and the token carries an
+   * expiry, calls `end` once at that moment with a `token_invalid` error saying why. The
+   * connector ends the session with it in its own protocol (an open transaction is rolled back
+   * by ending the target session) and closes this session with `err.message` as the reason, so
+   * the end is recorded. Returns false when no timer was set. Cleared by `close`.
+   */
+  endAtTokenExpiry(end: (err: GatehouseError) => void): boolean {
+    const expiresAt = this.record.identity.expiresAt;
+    const config = this.#gate.connectorConfig(this.record.connector);
+    if (!config.access.end_session_at_token_expiry || expiresAt === undefined || this.#closed) {
+      return false;
+    }
+    const at = expiresAt * 1000;
+    const fire = () => {
+      this.#expiryTimer = undefined;
+      if (this.#closed) return;
+      this.#deps.logger.info({ session: this.id }, 'session ended at token expiry');
+      end(
+        new GatehouseError(
+          'token_invalid',
+          `the access token expired at ${new Date(at).toISOString()}; session ended`,
+          { hint: 'connect again with a fresh token' },
+        ),
+      );
+    };
+    const schedule = () => {
+      // setTimeout holds at most ~24.8 days; longer waits are taken in steps.
+      const delay = Math.min(Math.max(at - this.#deps.clock.now(), 0), 2 ** 31 - 1);
+      this.#expiryTimer = setTimeout(() => {
+        if (this.#deps.clock.now() >= at) fire();
+        else schedule();
+      }, delay);
+      this.#expiryTimer.unref();
+    };
+    schedule();
+    return true;
+  }
+
   /** Ends the session record. Idempotent. */
   async close(reason: string): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#expiryTimer);
     const { audit, clock, metrics, logger } = this.#deps;
     metrics.sessionsActive.dec({ connector: this.record.connector });
     logger.info({ session: this.id, reason }, 'session closed');

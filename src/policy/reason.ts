@@ -12,7 +12,10 @@ export function classLabel(name: string): string {
  * `describe`): e.g. the classes it matched followed by a qualifier; "the command" otherwise.
  */
 function describeMatch(rule: RuleConfig, command: Command, specs: ConditionSpecs): string {
-  if (command.unclassifiable) return 'a command that cannot be classified';
+  if (command.unclassifiable) {
+    const why = command.unclassifiableReason;
+    return `a command that cannot be classified${why ? ` (${why})` : ''}`;
+  }
   let what: string | undefined;
   const qualifiers: string[] = [];
   for (const [key, value] of Object.entries(rule.when)) {

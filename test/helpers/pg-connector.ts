@@ -12,6 +12,7 @@ import {
   type PostgresConnectorOptions,
 } from '../../src/connectors/postgres/postgres-connector.js';
 import { postgresConfig } from '../../src/connectors/postgres/target/config.js';
+import type { ApprovalHold } from '../../src/core/approval-hold.js';
 import type { AuditSink, CommandRecord, SessionRecord } from '../../src/core/audit-sink.js';
 import { systemClock } from '../../src/core/clock.js';
 import type { CommandOutcome } from '../../src/core/command.js';
@@ -81,6 +82,8 @@ export interface TestConnectorOptions {
   /** Values for `{env: NAME}` secret references (looked up before process.env). */
   secrets?: Record<string, string>;
   connectorOptions?: PostgresConnectorOptions;
+  /** Holds commands a `review` rule decides (default: none, so review is refused). */
+  approvals?: ApprovalHold;
 }
 
 export interface TestConnector extends AsyncDisposable {
@@ -129,6 +132,7 @@ export async function startTestConnector(
     logger,
     metrics: new GateMetrics(),
     connectors: [config],
+    ...(options.approvals && { approvals: options.approvals }),
   });
   const issuer = await createTestIssuer();
   const tls = options.tls === true ? await selfSignedTls() : options.tls || undefined;

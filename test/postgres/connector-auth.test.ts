@@ -91,26 +91,27 @@ describe('token', () => {
 });
 
 describe('startup parameters', () => {
-  it('forwards rendering settings and drops the rest with a warning', async () => {
+  it('forwards rendering settings and options, drops other parameters with a warning', async () => {
     const wire = await WireClient.open(gw.host, gw.port);
     const greeting = await wire.login(await gw.token(), {
       application_name: 'gh-app',
       DateStyle: 'German',
-      options: '-c search_path=evil',
+      options: '-c work_mem=3MB',
       search_path: 'evil',
     });
     const warning = greeting.find((m) => m.type === 'N');
     expect(errorFields(warning!.body)).toMatchObject({ S: 'WARNING', C: '01000' });
-    expect(errorFields(warning!.body).M).toMatch(/options, search_path/);
+    expect(errorFields(warning!.body).M).toMatch(/not forwarded to the target: search_path$/);
     wire.send(
       query(
-        "select current_setting('application_name'), current_setting('DateStyle'), current_setting('search_path')",
+        "select current_setting('application_name'), current_setting('DateStyle'), current_setting('search_path'), current_setting('work_mem')",
       ),
     );
     const row = (await wire.untilReady()).find((m) => m.type === 'D')!.body.toString();
     expect(row).toContain('gh-app');
     expect(row).toContain('German');
     expect(row).not.toContain('evil');
+    expect(row).toContain('3MB');
     wire.close();
   });
 });

@@ -123,12 +123,15 @@ describe('simple query', () => {
     w.close();
   });
 
-  it('refuses the fast-path function call interface', async () => {
+  it('refuses the fast-path function call interface but for large objects', async () => {
     const w = await wire();
     w.send(frame('F', 1, Buffer.from([0, 0, 0, 0, 0, 0])));
     const answer = await w.untilReady();
     expect(types(answer)).toBe('E Z');
     expect(errorFields(answer[0]!.body).C).toBe('42501');
+    expect(errorFields(answer[0]!.body).M).toMatch(
+      /only for the large-object functions \(function 1\)/,
+    );
     w.close();
   });
 });
@@ -231,8 +234,35 @@ describe('extended query', () => {
     w.send(execute('mystery'), sync());
     const answer = await w.untilReady();
     expect(types(answer)).toBe('E Z');
-    expect(errorFields(answer[0]!.body).M).toMatch(/no-mystery/);
+    expect(errorFields(answer[0]!.body).M).toMatch(
+      /Execute of a portal the gateway did not see bound \(a cursor\?\): treated as every class; denied by rule "no-mystery"/,
+    );
     w.close();
+  });
+
+  it('names why a command is unclassifiable before the rule that denied it', async () => {
+    const c = await client();
+    const refused = async (sql: string) =>
+      (
+        await c.query(sql).then(
+          () => undefined,
+          (e: pg.DatabaseError) => e,
+        )
+      )?.message;
+    expect(
+      await refused(
+        "create function f() returns void language plpgsql as $$ begin execute 'drop table victim'; end $$",
+      ),
+    ).toBe(
+      'gatehouse: function body with dynamic SQL: treated as every class; denied by rule "no-mystery"',
+    );
+    expect(await refused('do $$ begin perform 1; end $$')).toMatch(
+      /^gatehouse: DO block: treated as every class; denied by rule "no-mystery"$/,
+    );
+    expect(await refused('selec 1')).toMatch(/^gatehouse: text the PostgreSQL parser rejects: /);
+    expect(await refused('drop table victim')).toBe('gatehouse: denied by rule "no-drop"');
+    const recorded = gw.audit.commands.find((r) => r.command.text.startsWith('do $$'));
+    expect(recorded?.command.unclassifiableReason).toBe('DO block');
   });
 });
 

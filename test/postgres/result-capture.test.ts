@@ -4,6 +4,8 @@ import type { StoredCommand } from '../../src/audit/record/records.js';
 import type { CapturedResult, CapturedTable } from '../../src/core/command.js';
 import { completedCommands, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { createDatabase, type TestDatabase } from '../helpers/pg-db.js';
+import { runProcess } from '../helpers/process.js';
+import { libpqArgs, libpqEnv } from '../helpers/psql.js';
 import { requirePostgres } from '../helpers/services.js';
 
 const ready = await requirePostgres();
@@ -101,6 +103,43 @@ describe.skipIf(!ready)('postgres result capture', () => {
     expect(long).toMatchObject({ columns: ['long', 'more'], truncated: true });
     expect(long!.rows).toEqual([['x'.repeat(120 - 'longmore'.length)]]);
     expect(multi).toEqual({ columns: ['a'], rows: [['1']], truncated: true, numeric: [true] });
+  });
+
+  it('records COPY … TO STDOUT output as psql showed it, masked and capped', async () => {
+    const config = await gw.clientConfig('copier');
+    const libpq = {
+      host: String(config.host),
+      port: Number(config.port),
+      user: 'copier',
+      database: target.name,
+      password: String(config.password),
+    };
+    const shown = await runProcess(
+      'psql',
+      [
+        ...libpqArgs(libpq),
+        '-X',
+        '-c',
+        'copy (select * from users order by id) to stdout',
+        '-c',
+        'copy users (id, email) to stdout with (format csv)',
+      ],
+      { env: libpqEnv(libpq) },
+    );
+    expect(shown.stderr).toBe('');
+    expect(shown.stdout).toContain('1,[redacted]\n2,[redacted]\n3,[redacted]\n');
+    const commands = await completedCommands(gw.gateway, 'copier');
+    const [query, csv] = commands.map((c) => c.outcome?.result);
+    // Column rules resolve only a plain `COPY table`; any other COPY out keeps every field redacted.
+    expect(query).toMatchObject({ kind: 'terminal', truncated: true });
+    const lines = (query as { events: [number, string, string][] }).events.map((e) => e[2]);
+    expect(lines).toEqual([
+      '[redacted]\t[redacted]\t[redacted]\n',
+      '[redacted]\t[redacted]\t\\N\n', // NULL stays NULL
+    ]);
+    const csvLines = (csv as { events: [number, string, string][] }).events.map((e) => e[2]);
+    expect(csvLines).toEqual(['1,[redacted]\n', '2,[redacted]\n']);
+    expect(commands[1]!.outcome?.tag).toBe('COPY 3');
   });
 
   it('captures empty results, drops failed ones, none for commands without rows', async () => {

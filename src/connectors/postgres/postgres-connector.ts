@@ -143,7 +143,13 @@ class PostgresConnector implements Connector {
         port: socket.remotePort,
         tls: handshake.tls,
       };
-      const admitted = await admit(this.#deps, handshake.params, handshake.token, client);
+      const admitted = await admit(
+        this.#deps,
+        this.#classifier!,
+        handshake.params,
+        handshake.token,
+        client,
+      );
       const { gateSession, database } = admitted;
       target = admitted.target;
       const connected = admitted.target;
@@ -153,7 +159,11 @@ class PostgresConnector implements Connector {
         // A command held for review has not reached the target: cancelling ends its wait.
         cancel: async () => {
           if (relaying?.cancelWait()) return;
-          await cancelOnTarget(live.target, connected.pid, connected.secret);
+          const send = () => cancelOnTarget(live.target, connected.pid, connected.secret);
+          if (!relaying) return send();
+          relaying.cancelOnTarget(() => {
+            send().catch((err) => logger.warn({ err }, 'cancel request failed'));
+          });
         },
       });
       current.write(greeting(admitted, key));
@@ -179,6 +189,15 @@ class PostgresConnector implements Connector {
       this.#handshaking.delete(socket);
       this.#sessions.add(session);
       session.start();
+      gateSession.endAtTokenExpiry((err) => {
+        // A statement running on the target is cancelled, so it ends now, not when it finishes.
+        if (session.busy) {
+          cancelOnTarget(live.target, connected.pid, connected.secret).catch((cause) =>
+            logger.warn({ err: cause }, 'cancel at token expiry failed'),
+          );
+        }
+        session.expire(err);
+      });
     } catch (err) {
       this.#handshaking.delete(socket);
       target?.socket.destroy();

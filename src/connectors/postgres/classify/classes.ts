@@ -61,3 +61,27 @@ const KNOWN = new Set<string>(Object.keys(SQL_STATEMENT_CLASSES));
 export function isSqlStatementClass(name: string): name is SqlStatementClass {
   return KNOWN.has(name);
 }
+
+/**
+ * Why a classification is unclassifiable, in the words a refusal uses (`function body with
+ * dynamic SQL`), read from its classes; undefined when it is not unclassifiable. The most
+ * specific cause wins when a text has several.
+ */
+export function unclassifiableReason(classification: {
+  readonly classes: ReadonlyArray<string>;
+  readonly unclassifiable: boolean;
+  readonly statementCount: number;
+}): string | undefined {
+  if (!classification.unclassifiable) return undefined;
+  const has = (name: string) => classification.classes.includes(name);
+  const dynamic = has('execute_dynamic') ? ' with dynamic SQL' : '';
+  if (classification.statementCount === 0) return 'text the PostgreSQL parser rejects';
+  if (has('function')) return `function body${dynamic}`;
+  if (has('do')) return `DO block${dynamic}`;
+  if (has('execute_dynamic')) return 'dynamic SQL (a string run as SQL at execution time)';
+  if (has('set') && has('admin')) {
+    return 'a setting that changes how the server reads SQL, or one chosen at run time';
+  }
+  if (has('execute')) return 'EXECUTE of a prepared statement the session is not known to hold';
+  return 'a statement the classifier does not know';
+}

@@ -2,6 +2,7 @@ import { loadModule, parseSync } from 'libpg-query';
 import { LruCache } from './cache.js';
 import type { SqlClassification } from './classification.js';
 import { StatementFacts } from './facts.js';
+import { parseOffThread } from './off-thread.js';
 import type { PreparedStatements } from './prepared.js';
 import { sqlShape } from './shape.js';
 import { NODE_HANDLERS } from './statements.js';
@@ -29,6 +30,8 @@ interface ParsedSql {
 }
 
 const MAX_NESTING = 3;
+/** Texts at least this long are parsed in a worker thread by `classifyOffThread`. */
+export const OFF_THREAD_CHARS = 64 * 1024;
 let loaded: Promise<void> | undefined;
 let ready = false;
 
@@ -59,6 +62,7 @@ export async function loadSqlClassifier(options?: SqlClassifierOptions): Promise
 export class SqlClassifier {
   readonly #texts: LruCache<ParsedSql>;
   readonly #shapes: LruCache<ParsedSql>;
+  #recent: { sql: string; parsed: ParsedSql } | undefined;
 
   constructor(options: SqlClassifierOptions = {}) {
     if (!ready) throw new TypeError('create the SqlClassifier with loadSqlClassifier()');
@@ -88,6 +92,31 @@ export class SqlClassifier {
     return parsed.steps ? resolve(parsed, prepared) : parsed.result;
   }
 
+  /**
+   * `classify`, except that a text of OFF_THREAD_CHARS or more that is not cached is parsed in
+   * a worker thread (off-thread.ts), so other sessions are not held up meanwhile: then a promise.
+   * EXECUTE is resolved against `prepared` when the answer comes, not before.
+   */
+  classifyOffThread(
+    sql: string,
+    prepared?: PreparedStatements,
+  ): SqlClassification | Promise<SqlClassification> {
+    const cached = this.#recent?.sql === sql ? this.#recent.parsed : this.#texts.get(sql);
+    if (cached) return cached.steps ? resolve(cached, prepared) : cached.result;
+    if (sql.length < OFF_THREAD_CHARS || sql.includes('\0')) return this.classify(sql, prepared);
+    return parseOffThread(sql).then(
+      (tree) => this.#settle(sql, parseText(sql, tree as ParseTree), prepared),
+      () => this.#settle(sql, { result: UNPARSABLE, shareable: false }, prepared),
+    );
+  }
+
+  #settle(sql: string, parsed: ParsedSql, prepared?: PreparedStatements): SqlClassification {
+    this.#texts.set(sql, parsed);
+    // Also kept aside: a text too long for the cache is asked for again once this resolves.
+    this.#recent = { sql, parsed };
+    return parsed.steps ? resolve(parsed, prepared) : parsed.result;
+  }
+
   #parseOrShare(sql: string): ParsedSql {
     const shape = sqlShape(sql);
     // A text without numbers is its own shape: it is kept by text.
@@ -103,10 +132,13 @@ export class SqlClassifier {
   }
 }
 
-function parseText(sql: string): ParsedSql {
+type ParseTree = { stmts?: { stmt?: unknown; stmt_location?: number; stmt_len?: number }[] };
+
+/** `tree`: the text's parse tree when it was parsed already (in the worker). */
+function parseText(sql: string, tree?: ParseTree): ParsedSql {
   // The parser reads a C string: it would classify only what precedes the first NUL.
   if (sql.includes('\0')) return { result: UNPARSABLE, shareable: false };
-  const steps = analyse(sql, 0);
+  const steps = analyse(sql, 0, tree);
   if (steps === undefined) return { result: UNPARSABLE, shareable: false };
   const result = combine(steps, () => undefined);
   // Prepared statements are resolved by name at each call, never by a constant's value, so
@@ -118,11 +150,11 @@ function parseText(sql: string): ParsedSql {
 }
 
 /** One StatementFacts per top-level statement; undefined when the text does not parse. */
-function analyse(sql: string, depth: number): StatementFacts[] | undefined {
+function analyse(sql: string, depth: number, parsed?: ParseTree): StatementFacts[] | undefined {
   if (sql.trim() === '') return [];
-  let tree: { stmts?: { stmt?: unknown; stmt_location?: number; stmt_len?: number }[] };
+  let tree: ParseTree;
   try {
-    tree = parseSync(sql) as typeof tree;
+    tree = parsed ?? (parseSync(sql) as ParseTree);
   } catch {
     return undefined;
   }

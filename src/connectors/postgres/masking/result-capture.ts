@@ -5,7 +5,7 @@
  * truncation and never decoded.
  */
 import { ResultCapture } from '../../../audit/record/result-capture.js';
-import type { CaptureLimits } from '../../../core/command.js';
+import type { CapturedTerminal, CaptureLimits, TerminalEvent } from '../../../core/command.js';
 import { BackendCode } from '../protocol/message-codes.js';
 import type { Pending } from '../session/pending.js';
 
@@ -45,6 +45,8 @@ export class PostgresResultCapture {
   #describingStatement = false;
   /** The set being received for the head command, before its CommandComplete. */
   #current: ResultCapture | undefined;
+  /** The COPY … TO STDOUT data being received for the head command. */
+  #copy: CopyOutCapture | undefined;
 
   constructor(limits: CaptureLimits) {
     this.#limits = limits;
@@ -63,8 +65,12 @@ export class PostgresResultCapture {
         this.#description = undefined;
         this.#describingStatement = false;
         break;
+      case BackendCode.CopyOutResponse:
+        if (capturing(head)) this.#copy = new CopyOutCapture(this.#limits);
+        break;
       case BackendCode.CommandComplete:
       case BackendCode.EmptyQueryResponse:
+        if (this.#endCopy(head)) break;
         this.#endSet(head);
         this.#description = undefined;
         this.#suspended = undefined;
@@ -75,6 +81,7 @@ export class PostgresResultCapture {
         this.#description = undefined;
         break;
       case BackendCode.ErrorResponse:
+        this.#copy = undefined;
         this.#current = undefined;
         this.#description = undefined;
         this.#suspended = undefined;
@@ -85,6 +92,29 @@ export class PostgresResultCapture {
         this.#describingStatement = false;
         break;
     }
+  }
+
+  /** A CopyData frame exactly as sent to the client (after masking): one line of COPY out. */
+  copyData(buf: Buffer, start: number, end: number): void {
+    const copy = this.#copy;
+    if (!copy) return;
+    if (copy.wants)
+      copy.data(
+        buf.toString('utf8', start + 5, Math.min(end, start + 5 + this.#limits.maxBytes + 4)),
+      );
+    else copy.markTruncated();
+  }
+
+  /** Ends a COPY out at its CommandComplete; false when none was being captured. */
+  #endCopy(head: Pending | undefined): boolean {
+    const copy = this.#copy;
+    if (!copy) return false;
+    this.#copy = undefined;
+    if (capturing(head)) {
+      if (head.capture) head.capture.markTruncated();
+      else head.capture = copy;
+    }
+    return true;
   }
 
   /** The next rows have no description (an Execute of a portal nobody described). */
@@ -188,4 +218,60 @@ function describe(buf: Buffer, start: number): Description {
     at += 18;
   }
   return { names, numeric, hex, jsonb };
+}
+
+/**
+ * COPY … TO STDOUT as the client received it (after masking): psql prints the lines as they
+ * come, so they are kept as terminal output (`kind: 'terminal'`, one `o` event per CopyData),
+ * within `max_bytes`; `max_rows` bounds the lines as it bounds rows.
+ */
+export class CopyOutCapture {
+  readonly #limits: CaptureLimits;
+  readonly #events: TerminalEvent[] = [];
+  #bytes = 0;
+  #truncated = false;
+
+  constructor(limits: CaptureLimits) {
+    this.#limits = limits;
+  }
+
+  get wants(): boolean {
+    return (
+      !this.#truncated &&
+      this.#events.length < this.#limits.maxRows &&
+      this.#bytes < this.#limits.maxBytes
+    );
+  }
+
+  data(text: string): void {
+    if (!this.wants) {
+      this.#truncated = true;
+      return;
+    }
+    let kept = text;
+    const budget = this.#limits.maxBytes - this.#bytes;
+    if (Buffer.byteLength(kept) > budget) {
+      kept = Buffer.from(kept)
+        .subarray(0, budget)
+        .toString('utf8')
+        .replace(/\uFFFD$/, '');
+      this.#truncated = true;
+    }
+    this.#bytes += Buffer.byteLength(kept);
+    // Time 0: the lines of one COPY arrive together, and audit records hold integers only.
+    this.#events.push([0, 'o', kept]);
+  }
+
+  markTruncated(): void {
+    this.#truncated = true;
+  }
+
+  result(): CapturedTerminal {
+    return {
+      kind: 'terminal',
+      header: { version: 2, width: 80, height: 24 },
+      events: this.#events,
+      truncated: this.#truncated,
+    };
+  }
 }

@@ -45,3 +45,39 @@ export const executeMissingPortal = (): Buffer =>
   message(FrontendCode.Execute, [{ cstring: '\u0001gatehouse refused' }, { int32: 1 }]);
 
 export const terminate = (): Buffer => message(FrontendCode.Terminate, []);
+
+/** Parse of `sql` as statement `name`, with declared parameter type OIDs (0: unspecified). */
+export const parse = (name: string, sql: string, types: ReadonlyArray<number>): Buffer =>
+  message(FrontendCode.Parse, [
+    { cstring: name },
+    { cstring: sql },
+    { int16: types.length },
+    ...types.map((oid) => ({ int32: oid | 0 })),
+  ]);
+
+/** Bind of `statement` to `portal`: values as bytes (null: NULL), one format per value. */
+export function bind(
+  portal: string,
+  statement: string,
+  formats: ReadonlyArray<number>,
+  values: ReadonlyArray<Buffer | null>,
+  resultFormats: ReadonlyArray<number>,
+): Buffer {
+  const fields: Field[] = [{ cstring: portal }, { cstring: statement }, { int16: formats.length }];
+  for (const format of formats) fields.push({ int16: format });
+  fields.push({ int16: values.length });
+  for (const value of values) {
+    if (value === null) fields.push({ int32: -1 });
+    else fields.push({ int32: value.length }, { bytes: value });
+  }
+  fields.push({ int16: resultFormats.length });
+  for (const format of resultFormats) fields.push({ int16: format });
+  return message(FrontendCode.Bind, fields);
+}
+
+export const execute = (portal: string, maxRows: number): Buffer =>
+  message(FrontendCode.Execute, [{ cstring: portal }, { int32: maxRows }]);
+
+/** Close of a prepared statement (and the portals made from it); no error if there is none. */
+export const closeStatement = (name: string): Buffer =>
+  message(FrontendCode.Close, [{ byte: TargetKind.Statement }, { cstring: name }]);

@@ -155,6 +155,34 @@ describe('replayPostgresCommand', () => {
     expect(formatReplay(SESSION, replayFor('postgres'))).toBe(`${expected.join('\n')}\n`);
   });
 
+  it('shows a COPY … TO STDOUT capture as the lines psql printed, then the tag', () => {
+    const lines = replayPostgresCommand({
+      text: 'copy t to stdout',
+      decision: { action: 'allow', reason: 'r' },
+      executedText: 'copy t to stdout',
+      outcome: {
+        tag: 'COPY 3',
+        rows: 3,
+        durationMs: 4,
+        result: {
+          kind: 'terminal',
+          header: { version: 2, width: 80, height: 24 },
+          events: [
+            [0, 'o', '1\t[redacted]\n'],
+            [0, 'o', '2\t\\N\n'],
+          ],
+          truncated: true,
+        },
+      },
+    });
+    expect(lines).toEqual([
+      '1\t[redacted]\n2\t\\N',
+      '-- the record holds the first lines only',
+      'COPY 3',
+      'Time: 4 ms',
+    ]);
+  });
+
   it('is the replay the registry hands out for postgres', () => {
     expect(replayFor('postgres')).toBe(replayPostgresCommand);
     expect(replayFor('ssh')).toBeUndefined();

@@ -25,6 +25,12 @@ export function replayPostgresCommand(command: ReplayCommand): string[] {
     if (result.truncated) {
       lines.push(`-- the record holds the first ${result.rows.length} row(s) only`);
     }
+  } else if (result?.kind === 'terminal') {
+    // COPY … TO STDOUT: the lines as psql printed them, then the tag.
+    const text = result.events.map(([, , data]) => data).join('');
+    if (text) lines.push(text.replace(/\n$/, ''));
+    if (result.truncated) lines.push('-- the record holds the first lines only');
+    if (outcome.tag !== undefined && !outcome.error) lines.push(outcome.tag);
   } else if (outcome.tag !== undefined && !outcome.error) {
     lines.push(outcome.tag);
   }

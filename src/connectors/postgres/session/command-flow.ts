@@ -6,9 +6,10 @@
 import type { Command } from '../../../core/command.js';
 import { GatehouseError } from '../../../core/errors.js';
 import type { Permit } from '../../../core/gate.js';
+import { parameterCount } from '../classify/params.js';
 import { resolveCopy } from '../masking/copy-resolve.js';
 import type { DescribeInjection } from '../masking/describe-inject.js';
-import { readExecute, readQuery } from '../protocol/extended.js';
+import { readExecute, readFunctionCall, readQuery } from '../protocol/extended.js';
 import { type FrameView, snapshot } from '../protocol/frame-reader.js';
 import * as fe from '../protocol/frontend.js';
 import { sqlCommand, unknownPortalCommand } from './command.js';
@@ -25,6 +26,56 @@ export interface Pipeline {
   /** After the gateway refused an Execute, drop messages until Sync, as the target would. */
   skipUntilSync: boolean;
 }
+
+/** The gateway's own statement and portal for a reviewer's modified extended-protocol command. */
+const MODIFIED = '\u0001gatehouse modified';
+
+/**
+ * Why the reviewer's text cannot run in place of the client's portal, or undefined when it can:
+ * it must use exactly as many parameters as the client bound, and each parameter's type must
+ * be the one the client declared in Parse (undeclared types would be inferred anew from the
+ * reviewer's text, so the client's values could be read as another type).
+ */
+function modifiedProblem(
+  text: string,
+  found: Portal | undefined,
+  maxRows: number,
+): string | undefined {
+  if (!found?.statement) return 'the gateway did not see this portal bound';
+  if (maxRows > 0) return 'a row-limited Execute cannot be resumed on a modified command';
+  const uses = parameterCount(text);
+  if (uses === undefined) return 'the modified text does not parse';
+  const bound = found.params.length;
+  if (uses !== bound) {
+    return `it uses ${uses} parameter(s), and ${bound} ${bound === 1 ? 'was' : 'were'} bound`;
+  }
+  const types = found.statement.paramTypes ?? [];
+  const undeclared = found.params.filter((_, i) => !(types[i]! > 0)).length;
+  if (undeclared > 0) {
+    return `${undeclared} of the ${bound} parameter type(s) were not declared in Parse, so they cannot be kept`;
+  }
+  return undefined;
+}
+
+/**
+ * The built-in large-object functions libpq calls over the fast path (their OIDs are fixed in
+ * PostgreSQL's catalog, pg_proc.dat). lo_import/lo_export of server files are not among them.
+ */
+const LARGE_OBJECT_FUNCTIONS: ReadonlyMap<number, string> = new Map([
+  [715, 'lo_create'],
+  [952, 'lo_open'],
+  [953, 'lo_close'],
+  [954, 'loread'],
+  [955, 'lowrite'],
+  [956, 'lo_lseek'],
+  [957, 'lo_creat'],
+  [958, 'lo_tell'],
+  [964, 'lo_unlink'],
+  [1004, 'lo_truncate'],
+  [3170, 'lo_lseek64'],
+  [3171, 'lo_tell64'],
+  [3172, 'lo_truncate64'],
+]);
 
 export class CommandFlow {
   readonly #ctx: MessageContext;
@@ -71,7 +122,13 @@ export class CommandFlow {
     const { buf, start, end } = r;
     const sql = readQuery(r.body());
     const ctx = this.#ctx;
-    const classification = ctx.classifier.classify(sql, ctx.prepared);
+    const classified = ctx.classifier.classifyOffThread(sql, ctx.prepared);
+    if (classified instanceof Promise) {
+      // A big text is parsed in a worker thread; other sessions go on meanwhile.
+      const frame = snapshot(r);
+      return classified.then(() => this.query(frame));
+    }
+    const classification = classified;
     const settling = this.#waits.statementsAnswered(classification);
     if (settling) {
       const frame = snapshot(r);
@@ -93,6 +150,45 @@ export class CommandFlow {
     });
   }
 
+  /**
+   * A FunctionCall (fast path): libpq's large-object functions (`lo_import`, `\\lo_export`, …
+   * call lo_open, loread, lowrite, … this way) are checked as the `SELECT pg_catalog.f($1, …)`
+   * they amount to, with the arguments as parameters, and forwarded; answered like a Query
+   * (FunctionCallResponse, ReadyForQuery). Any other function, or any call while responses are
+   * masked (the result would pass unmasked), is refused.
+   */
+  functionCall(r: FrameView): Promise<void> {
+    const { buf, start, end } = r;
+    const call = readFunctionCall(r.body());
+    const ctx = this.#ctx;
+    const name = LARGE_OBJECT_FUNCTIONS.get(call.oid);
+    if (!name || ctx.masked) {
+      this.refuse(
+        new GatehouseError(
+          'policy_denied',
+          name
+            ? 'the function call protocol is not supported while responses are masked'
+            : `the function call protocol is supported only for the large-object functions (function ${call.oid})`,
+          { hint: 'call the function with SELECT instead' },
+        ),
+        true,
+      );
+      return Promise.resolve();
+    }
+    const placeholders = call.args.map((_, i) => `$${i + 1}`).join(', ');
+    const sql = `SELECT pg_catalog.${name}(${placeholders})`;
+    const classification = ctx.classifier.classify(sql, ctx.prepared);
+    const command = sqlCommand(sql, classification, ctx.target, call.args);
+    return this.#check(command, true).then((permit) => {
+      if (!permit) return;
+      ctx.toTarget.addRange(buf, start, end);
+      this.#batchHasCommand = true;
+      const pending: Pending = { kind: 'query', permit, classification, sql };
+      this.#waits.watch(pending);
+      ctx.relay.expect(pending);
+    });
+  }
+
   /** A simple Query also destroys the unnamed statement and portal. */
   #dropUnnamed(pending: Pending): void {
     const { statements, portals } = this.#ctx;
@@ -104,22 +200,22 @@ export class CommandFlow {
   /** An Execute: checked with its portal's statement and parameters once the portal is known. */
   execute(r: FrameView): Promise<void> {
     const { buf, start, end } = r;
-    const { portal } = readExecute(r.body());
+    const { portal, maxRows } = readExecute(r.body());
     const ctx = this.#ctx;
     const lookup = ctx.portals.lookup(portal, this.#pipeline.segment);
-    if (lookup.ready) return this.#executePortal(portal, lookup.value, buf, start, end);
+    const frame = { buf, start, end, maxRows };
+    if (lookup.ready) return this.#executePortal(portal, lookup.value, frame);
     return this.#waits
       .settled(() => ctx.portals.lookup(portal, this.#pipeline.segment))
-      .then((found) => this.#executePortal(portal, found, buf, start, end));
+      .then((found) => this.#executePortal(portal, found, frame));
   }
 
   #executePortal(
     portal: string,
     found: Portal | undefined,
-    buf: Buffer,
-    start: number,
-    end: number,
+    frame: { buf: Buffer; start: number; end: number; maxRows: number },
   ): Promise<void> {
+    const { buf, start, end } = frame;
     const ctx = this.#ctx;
     const statement = found?.statement;
     // A Parse'd text may itself EXECUTE a prepared statement: classify it as of now.
@@ -129,19 +225,27 @@ export class CommandFlow {
         ? statement.classification
         : ctx.classifier.classify(statement.sql, ctx.prepared));
     const settling = classification && this.#waits.statementsAnswered(classification);
-    if (settling) return settling.then(() => this.#executePortal(portal, found, buf, start, end));
+    if (settling) return settling.then(() => this.#executePortal(portal, found, frame));
     const command = classification
       ? sqlCommand(statement.sql, classification, ctx.target, found.params)
       : unknownPortalCommand(portal, ctx.target);
     return this.#check(command, false).then((permit) => {
       if (!permit) return;
       if (permit.text !== command.text) {
-        const error = new GatehouseError(
-          'policy_denied',
-          'the reviewer modified this command; modified commands run only through the simple query protocol',
-        );
-        ctx.gate.complete(permit, { error: { code: '42501', message: error.message } });
-        this.refuse(error, false);
+        const problem = modifiedProblem(permit.text, found, frame.maxRows);
+        if (problem) {
+          const error = new GatehouseError(
+            'policy_denied',
+            `the reviewer modified this command, and the modified text cannot run with your bound parameters: ${problem}`,
+            {
+              hint: 'run it through the simple query protocol, or ask the reviewer to keep the parameters',
+            },
+          );
+          ctx.gate.complete(permit, { error: { code: '42501', message: error.message } });
+          this.refuse(error, false);
+          return;
+        }
+        this.#executeModified(permit, found!);
         return;
       }
       const undescribed =
@@ -153,6 +257,48 @@ export class CommandFlow {
       this.#waits.watch(pending);
       ctx.relay.expect(pending);
     });
+  }
+
+  /**
+   * Runs the reviewer's text in place of the client's portal, with the client's bound values:
+   * as the gateway's own statement and portal (MODIFIED), which the client never sees made —
+   * Close, Parse with the parameter types the client declared, Bind with the client's values
+   * and formats, (Describe for masking), Execute (the client's command), Close.
+   */
+  #executeModified(permit: Permit, found: Portal): void {
+    const ctx = this.#ctx;
+    const types = found.statement?.paramTypes ?? [];
+    const count = found.params.length;
+    const formats = found.paramFormats ?? found.params.map(() => 0);
+    const values = found.params.map((value, i) =>
+      value === null
+        ? null
+        : formats[i] === 1
+          ? Buffer.from(value.slice(2), 'hex')
+          : Buffer.from(value, 'utf8'),
+    );
+    const hidden = (message: Buffer, kind: Pending['kind']) => {
+      ctx.toTarget.add(message);
+      ctx.relay.expect({ kind, injected: true });
+    };
+    hidden(fe.closeStatement(MODIFIED), 'close');
+    hidden(fe.parse(MODIFIED, permit.text, types.slice(0, count)), 'parse');
+    hidden(fe.bind(MODIFIED, MODIFIED, formats, values, found.resultFormats ?? []), 'bind');
+    const runs = ctx.classifier.classify(permit.text, ctx.prepared);
+    const modifiedPortal: Portal = {
+      statement: { sql: permit.text, classification: runs },
+      statementName: MODIFIED,
+      params: found.params,
+    };
+    const undescribed =
+      this.#describes !== undefined && !this.#describes.beforeExecute(MODIFIED, modifiedPortal);
+    ctx.toTarget.add(fe.execute(MODIFIED, 0));
+    this.#batchHasCommand = true;
+    const pending: Pending = { kind: 'execute', permit, classification: runs, sql: permit.text };
+    if (undescribed) pending.undescribed = true;
+    this.#waits.watch(pending);
+    ctx.relay.expect(pending);
+    hidden(fe.closeStatement(MODIFIED), 'close');
   }
 
   /** Asks the gate; on refusal answers the client as PostgreSQL would and resolves undefined. */

@@ -1,5 +1,6 @@
 /** Builds the protocol-neutral Command the gate decides on from a SQL text and its classification. */
 import type { Command } from '../../../core/command.js';
+import { unclassifiableReason } from '../classify/classes.js';
 import type { SqlClassification } from '../classify/classifier.js';
 
 const WHERE_ABSENT = Object.freeze({ where: 'absent' });
@@ -17,6 +18,8 @@ export function sqlCommand(
     unclassifiable: classification.unclassifiable,
     target,
   };
+  const why = unclassifiableReason(classification);
+  if (why) command.unclassifiableReason = why;
   // The fact the `where` rule condition tests (postgres-module.ts).
   if (classification.whereAbsent) command.attributes = WHERE_ABSENT;
   if (params && params.length > 0) command.params = params;
@@ -37,6 +40,7 @@ export function unknownPortalCommand(
     text: `-- execute portal "${portal}" (not known to the gateway)`,
     classes: ['unclassifiable'],
     unclassifiable: true,
+    unclassifiableReason: 'Execute of a portal the gateway did not see bound (a cursor?)',
     target,
   };
 }

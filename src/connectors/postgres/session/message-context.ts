@@ -19,6 +19,8 @@ export interface MessageContext {
    * response stream will not carry is preceded by the gateway's own Describe of it.
    */
   describePortals: boolean;
+  /** Responses go through a masking transform. */
+  masked: boolean;
   /** Messages waiting to be written to the target. */
   toTarget: OutputBatch;
   /** Writes what is batched for the target now. */

@@ -109,14 +109,8 @@ export class ClientMessages {
       case FrontendCode.Terminate:
         this.#ctx.terminate();
         return undefined;
-      case FrontendCode.FunctionCall: // runs any function by OID, unseen by the classifier
-        this.#commands.refuse(
-          new GatehouseError('policy_denied', 'the function call protocol is not supported', {
-            hint: 'call the function with SELECT instead',
-          }),
-          true,
-        );
-        return undefined;
+      case FrontendCode.FunctionCall: // runs a function by OID: only libpq's large-object ones
+        return this.#commands.functionCall(r);
       default:
         throw new GatehouseError(
           'protocol_violation',
@@ -136,13 +130,18 @@ export class ClientMessages {
     return undefined;
   }
 
-  #parse(r: FrameView): undefined {
-    const { statement, sql } = readParse(r.body());
+  #parse(r: FrameView): Promise<void> | undefined {
+    const { statement, sql, paramTypes } = readParse(r.body());
     const ctx = this.#ctx;
-    const classification = ctx.classifier.classify(sql, ctx.prepared);
+    const classification = ctx.classifier.classifyOffThread(sql, ctx.prepared);
+    if (classification instanceof Promise) {
+      // A big text is parsed in a worker thread; other sessions go on meanwhile.
+      const frame = snapshot(r);
+      return classification.then(() => this.#parse(frame));
+    }
     const statementOp = ctx.statements.stage(
       statement,
-      { sql, classification },
+      paramTypes.length > 0 ? { sql, classification, paramTypes } : { sql, classification },
       this.#pipeline.segment,
     );
     return this.#forward(r, { kind: 'parse', statementOp });
@@ -164,7 +163,13 @@ export class ClientMessages {
     const bind = readBind(r.body());
     const lookup = this.#ctx.statements.lookup(bind.statement, this.#pipeline.segment);
     const stage = (statement: Statement | undefined) => {
-      const portal: Portal = { statement, statementName: bind.statement, params: bind.params };
+      const portal: Portal = {
+        statement,
+        statementName: bind.statement,
+        params: bind.params,
+        paramFormats: bind.paramFormats,
+        resultFormats: bind.resultFormats,
+      };
       const portalOp = this.#ctx.portals.stage(bind.portal, portal, this.#pipeline.segment);
       this.#ctx.relay.expect({ kind: 'bind', portalOp });
     };

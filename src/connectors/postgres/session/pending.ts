@@ -3,7 +3,7 @@
  * The relay walks this queue as responses arrive, to attribute results to commands and to put
  * the gateway's own errors exactly where the target's would have been.
  */
-import type { ResultCapture } from '../../../audit/record/result-capture.js';
+import type { CapturedResult } from '../../../core/command.js';
 import type { Permit } from '../../../core/gate.js';
 import type { SqlClassification } from '../classify/classifier.js';
 import type { CopyOut } from '../classify/copy-statement.js';
@@ -18,6 +18,8 @@ export interface Statement {
    * statement runs and must be used as is; a Parse'd statement is classified again at Execute.
    */
   sqlPrepared?: true;
+  /** Parameter type OIDs the client declared in Parse (0: unspecified). */
+  paramTypes?: number[];
 }
 
 /** A portal: a statement bound to parameters (undefined statement: not known to the gateway). */
@@ -25,6 +27,10 @@ export interface Portal {
   statement: Statement | undefined;
   statementName: string;
   params: Array<string | null>;
+  /** Per parameter: 0 text, 1 binary (what a re-bind for a modified command sends). */
+  paramFormats?: number[];
+  /** Result column formats the client asked for. */
+  resultFormats?: number[];
 }
 
 /** `resolve`: the gateway's own Query for a COPY's columns (its answer is kept from the client). */
@@ -75,7 +81,7 @@ export interface Pending {
   rows?: number;
   error?: { code?: string; message: string };
   /** The first result set the client was shown (only while `audit.capture` is on). */
-  capture?: ResultCapture;
+  capture?: CommandCapture;
 }
 
 /** Rows reported by a command tag such as `INSERT 0 5`, `SELECT 3`, `COPY 100000`. */
@@ -84,4 +90,10 @@ export function rowsOfTag(tag: string): number | undefined {
   if (space < 0) return undefined;
   const rows = Number(tag.slice(space + 1));
   return Number.isSafeInteger(rows) ? rows : undefined;
+}
+
+/** A command's captured result in progress: rows (ResultCapture) or COPY out lines (CopyOutCapture). */
+export interface CommandCapture {
+  markTruncated(): void;
+  result(): CapturedResult | undefined;
 }

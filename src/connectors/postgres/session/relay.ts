@@ -55,6 +55,8 @@ export class ResponseRelay {
   #head = 0;
   /** The answer to the gateway's own queries for COPY columns (the head `resolve`). */
   readonly #copyAnswer = new CopyColumnsAnswer();
+  /** Cancels waiting for the gateway's own hidden message at the head to be answered. */
+  #afterHidden: Array<() => void> = [];
 
   constructor(reader: FrameReader, ctx: RelayContext) {
     this.#reader = reader;
@@ -114,12 +116,20 @@ export class ResponseRelay {
           break;
         case BackendCode.ErrorResponse:
           if (this.#peek()?.injected) {
-            // The gateway's Describe failed (the portal is gone, or the transaction aborted):
-            // the target skips the Execute behind it, which would have failed alike. The client
-            // sent no Describe, so the error is shown as its Execute's.
-            this.#shift();
+            // The gateway's Describe failed (the portal is gone, or the transaction aborted), or
+            // its Parse/Bind of a reviewer's modified command did: the target skips the Execute
+            // behind it, which would have failed alike. The client sent none of these, so the
+            // error is shown as its Execute's.
+            const describe = this.#peek()!.kind === 'describe';
+            while (this.#peek()?.injected) this.#shift();
             this.#expectHead('execute');
-            frame = withRoutine(r.frame(), 'exec_describe_portal_message', 'exec_execute_message');
+            if (describe) {
+              frame = withRoutine(
+                r.frame(),
+                'exec_describe_portal_message',
+                'exec_execute_message',
+              );
+            }
           }
           replacement = this.#error(r.body());
           break;
@@ -127,16 +137,28 @@ export class ResponseRelay {
           this.#ready(r.buf[r.bodyStart]!);
           break;
         case BackendCode.ParseComplete:
-          this.#expectHead('parse');
-          settle(this.#ctx, this.#shift(), true, false);
+          // The gateway's own (a modified command's statement and portal): not the client's.
+          if (this.#peek()?.injected) hidden = this.#shift().injected === true;
+          else {
+            this.#expectHead('parse');
+            settle(this.#ctx, this.#shift(), true, false);
+          }
           break;
         case BackendCode.BindComplete:
-          this.#expectHead('bind');
-          settle(this.#ctx, this.#shift(), true, false);
+          // The gateway's own (a modified command's statement and portal): not the client's.
+          if (this.#peek()?.injected) hidden = this.#shift().injected === true;
+          else {
+            this.#expectHead('bind');
+            settle(this.#ctx, this.#shift(), true, false);
+          }
           break;
         case BackendCode.CloseComplete:
-          this.#expectHead('close');
-          settle(this.#ctx, this.#shift(), true, false);
+          // The gateway's own (a modified command's statement and portal): not the client's.
+          if (this.#peek()?.injected) hidden = this.#shift().injected === true;
+          else {
+            this.#expectHead('close');
+            settle(this.#ctx, this.#shift(), true, false);
+          }
           break;
         case BackendCode.BackendKeyData: // only ever the gateway's own reaches a client
           replacement = null;
@@ -154,6 +176,10 @@ export class ResponseRelay {
         // What the client was sent (or, hidden, would have been), i.e. after masking.
         if (replacement === undefined) results.frame(r.type, r.buf, r.start, r.end, this.#peek());
         else results.frame(r.type, replacement, 0, replacement.length, this.#peek());
+      }
+      if (results && r.type === BackendCode.CopyData && replacement !== null) {
+        if (replacement === undefined) results.copyData(r.buf, r.start, r.end);
+        else results.copyData(replacement, 0, replacement.length);
       }
       if (hidden) continue;
       if (replacement === undefined) out.addRange(r.buf, r.start, r.end);
@@ -180,6 +206,24 @@ export class ResponseRelay {
     return this.queue[this.#head];
   }
 
+  /**
+   * Runs `send` (a CancelRequest to the target) once the target is on a client's command: at
+   * once, unless the head is the gateway's own hidden message (the COPY column query, an
+   * injected Describe), which a cancel would hit instead of the client's command behind it;
+   * then when that is answered.
+   */
+  whenClientCommand(send: () => void): void {
+    if (isHidden(this.#peek())) this.#afterHidden.push(send);
+    else send();
+  }
+
+  #releaseCancels(): void {
+    if (this.#afterHidden.length === 0 || isHidden(this.#peek())) return;
+    const waiting = this.#afterHidden;
+    this.#afterHidden = [];
+    for (const send of waiting) send();
+  }
+
   #shift(): Pending {
     const item = this.queue[this.#head]!;
     this.queue[this.#head++] = undefined as unknown as Pending;
@@ -187,6 +231,7 @@ export class ResponseRelay {
       this.queue.splice(0, this.#head);
       this.#head = 0;
     }
+    if (isHidden(item)) this.#releaseCancels();
     return item;
   }
 
@@ -263,3 +308,8 @@ const TRANSFORMED = new Set<number>([
   BackendCode.NoData,
   BackendCode.CopyOutResponse,
 ]);
+
+/** The gateway's own message, answered to nobody: the COPY column query, an injected Describe. */
+function isHidden(pending: Pending | undefined): boolean {
+  return pending?.kind === 'resolve' || pending?.injected === true;
+}

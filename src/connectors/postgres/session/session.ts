@@ -83,6 +83,7 @@ export class PostgresSession {
       portals,
       relay: this.#relay,
       describePortals: opts.transform !== undefined && opts.describePortals === true,
+      masked: opts.transform !== undefined,
       toTarget: this.#toTarget,
       flushTarget: () => this.#flushTarget(),
       writeClient: (bytes) => this.#client.write(bytes),
@@ -124,6 +125,19 @@ export class PostgresSession {
     this.#onClientData(undefined);
   }
 
+  /** True while the target has a forwarded message to answer (a command may be running). */
+  get busy(): boolean {
+    return this.#relay.outstanding > 0;
+  }
+
+  /**
+   * Passes the client's CancelRequest to the target (`send`) so that it hits the client's
+   * command: deferred while the target runs the gateway's own hidden query (relay.ts).
+   */
+  cancelOnTarget(send: () => void): void {
+    this.#relay.whenClientCommand(send);
+  }
+
   /** Ends the wait of a command held for review (the client's CancelRequest); false when none is. */
   cancelWait(): boolean {
     return this.#messages.cancelWait();
@@ -144,6 +158,14 @@ export class PostgresSession {
   /** Ends the session from the gateway's side (shutdown), telling the client why. */
   terminate(fields: PgErrorFields): void {
     this.#teardown('gateway shutdown', fields);
+  }
+
+  /**
+   * Ends the session because its token expired (`GateSession.endAtTokenExpiry`): FATAL to the
+   * client, Terminate to the target (which rolls back an open transaction), the reason recorded.
+   */
+  expire(err: GatehouseError): void {
+    this.#teardown(err.message, gatehouseErrorFields(err, 'FATAL'));
   }
 
   readonly #onClientData = (chunk: Buffer | undefined): void => {

@@ -5,7 +5,7 @@ const split = (entries: Record<string, string>) =>
   splitStartupParams(new Map(Object.entries(entries)));
 
 describe('splitStartupParams', () => {
-  it('forwards rendering settings and drops what could bypass the gate', () => {
+  it('forwards rendering settings, keeps options apart and drops other parameters', () => {
     const result = split({
       user: 'a',
       database: 'd',
@@ -14,18 +14,8 @@ describe('splitStartupParams', () => {
       options: '-c role=admin',
     });
     expect(result.forwarded).toEqual({ application_name: 'psql' });
-    expect(result.dropped).toEqual(['search_path', 'options']);
-    expect(result.reason).toBeUndefined();
-  });
-
-  it('takes the requester reason from options (gatehouse exec --reason)', () => {
-    expect(split({ options: '-c gatehouse.reason=deploy\\ 42\\ by\\ ci' }).reason).toBe(
-      'deploy 42 by ci',
-    );
-    expect(split({ options: '--gatehouse.reason=hotfix' }).reason).toBe('hotfix');
-    const mixed = split({ options: '-c gatehouse.reason=x -c role=admin' });
-    expect(mixed.reason).toBeUndefined();
-    expect(mixed.dropped).toEqual(['options']);
+    expect(result.dropped).toEqual(['search_path']);
+    expect(result.options).toBe('-c role=admin');
   });
 
   it('refuses client encodings whose multibyte characters can hide quotes or backslashes', () => {
