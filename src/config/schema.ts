@@ -267,6 +267,9 @@ export interface TargetFile {
   set(file: string): void;
 }
 
+/** A connector's own listener certificate and key (PEM), by reference. */
+const listenerTls = z.strictObject({ cert: secretRef, key: secretRef });
+
 const connectorName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]*$/i, 'connector names use letters, digits, - and _');
@@ -300,6 +303,8 @@ function connectorSchemaFor(module: ConnectorSchemaModule) {
     name: connectorName,
     type: z.literal(module.type),
     listen: listenAddress,
+    /** The listener's own certificate and key, for protocols that serve TLS themselves. */
+    tls: listenerTls.optional(),
     target: module.targetSchema,
     access: accessSchema,
     default: actionSchema.prefault('allow'),
@@ -319,6 +324,8 @@ export interface ConnectorConfig<Target = unknown> {
   /** A registered connector type (`ConnectorModule.type`). */
   type: string;
   listen: ListenAddress;
+  /** This connector's listener certificate and key (else `server.tls`). */
+  tls?: { cert: SecretRef; key: SecretRef };
   target: Target;
   access: { groups?: string[]; subjects?: string[] };
   default: Action;
