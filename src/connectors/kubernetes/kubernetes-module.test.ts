@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../registry.js';
 import { GatehouseError } from '../../core/errors.js';
 import { createPolicy, policyIssues } from '../../policy/index.js';
+import { parseConfig } from '../registry.js';
 import { kubernetesModule } from './kubernetes-module.js';
 import { kubeStatus } from './protocol/status.js';
 
