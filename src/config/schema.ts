@@ -122,6 +122,17 @@ const issuerSchema = z.strictObject({
   graph: z
     .strictObject({ client_id: z.string(), client_secret: secretRef, endpoint: z.url().optional() })
     .optional(),
+  /**
+   * `gatehouse login` against this issuer: a public client allowed the device code grant, the
+   * scopes to ask for (`offline_access` brings a refresh token), and which token to present.
+   */
+  login: z
+    .strictObject({
+      client_id: z.string().min(1),
+      scopes: z.array(z.string().min(1)).min(1).prefault(['openid', 'offline_access']),
+      token: z.enum(['access_token', 'id_token']).prefault('access_token'),
+    })
+    .optional(),
   /** The demo/dev issuer: keys kept locally, tokens minted by `gatehouse token --dev`. */
   dev: z.boolean().optional(),
   /** Where the dev issuer keeps its signing key. */
