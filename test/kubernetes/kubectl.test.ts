@@ -26,7 +26,20 @@ const RULES = [
     action: 'deny',
     reason: 'kube-system is managed by the platform team',
   },
+  {
+    name: 'no-exec-into-privileged-pods',
+    when: { verb: ['exec', 'attach'], privileged: true },
+    action: 'deny',
+    reason: 'exec into privileged pods is not allowed',
+  },
 ];
+
+const pod = (name: string, securityContext: Record<string, unknown> = {}) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: 'dev' },
+  spec: { containers: [{ name: 'app', image: 'busybox', securityContext }] },
+});
 
 const configMap = (namespace: string, name: string, value = 'v1') =>
   JSON.stringify({
@@ -254,6 +267,37 @@ describe.skipIf(!available)('kubernetes connector with kubectl and a real API se
     expect(Buffer.from(JSON.parse(exempt.stdout).data.password, 'base64').toString()).toBe(
       'hunter2',
     );
+  });
+
+  it('classifies an exec by its pod: into a privileged one denied, into a plain one forwarded', async () => {
+    // No kubelet here: the pods stay Pending, so a forwarded exec ends in the API server's own
+    // refusal, which proves the upgrade went through the gateway to the API server.
+    api.admin(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: [pod('plain'), pod('priv', { privileged: true })],
+      }),
+    );
+    const plain = await gw.kubectl(
+      'alice',
+      ['exec', 'plain', '-n', 'dev', '--', 'cat', '/etc/hostname'],
+      sre,
+    );
+    expect(plain.code).not.toBe(0);
+    expect(plain.stderr).toMatch(/does not have a host assigned/);
+    const priv = await gw.kubectl('alice', ['exec', 'priv', '-n', 'dev', '--', 'id'], sre);
+    expect(priv.code).not.toBe(0);
+    expect(priv.stderr).toContain('exec into privileged pods is not allowed');
+    const sessions = await listSessions(gw.gateway.store, { subject: 'alice' });
+    const decided: string[] = [];
+    for (const s of sessions) {
+      const full = await getSession(gw.gateway.store, s.id);
+      decided.push(...(full?.commands.map((c) => `${c.decision.action} ${c.text}`) ?? []));
+    }
+    expect(decided).toContain('allow cat /etc/hostname');
+    expect(decided).toContain('deny id');
   });
 
   it('records each request in the audit log with its decision', async () => {
