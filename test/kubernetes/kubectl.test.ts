@@ -4,6 +4,7 @@
  * reviewer, watches stream, forged and expired tokens are refused, and the cluster's RBAC sees
  * the caller (impersonation), not the gateway.
  */
+import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getSession, listSessions } from '../../src/audit/read/session-queries.js';
 import { DevIssuer } from '../../src/identity/index.js';
@@ -298,6 +299,49 @@ describe.skipIf(!available)('kubernetes connector with kubectl and a real API se
     }
     expect(decided).toContain('allow cat /etc/hostname');
     expect(decided).toContain('deny id');
+  });
+
+  it('works for @kubernetes/client-node: create, list, watch, and a denial as ApiException', async () => {
+    const kc = new k8s.KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'gw', server: gw.url, caFile: api.caFile, skipTLSVerify: false }],
+      users: [{ name: 'grace', token: await gw.token('grace', sre) }],
+      contexts: [{ name: 'gw', cluster: 'gw', user: 'grace' }],
+      currentContext: 'gw',
+    });
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const seen: string[] = [];
+    const watching = await new k8s.Watch(kc).watch(
+      '/api/v1/namespaces/dev/configmaps',
+      {},
+      (type, object: k8s.V1ConfigMap) => seen.push(`${type} ${object.metadata?.name}`),
+      () => {},
+    );
+    try {
+      await core.createNamespacedConfigMap({
+        namespace: 'dev',
+        body: { metadata: { name: 'from-node' }, data: { a: 'b' } },
+      });
+      const list = await core.listNamespacedConfigMap({ namespace: 'dev' });
+      expect(list.items.map((c) => c.metadata?.name)).toContain('from-node');
+      const deadline = Date.now() + 10_000;
+      while (!seen.includes('ADDED from-node') && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(seen).toContain('ADDED from-node');
+    } finally {
+      watching.abort();
+    }
+    const denied = await core
+      .deleteNamespacedConfigMap({ name: 'platform', namespace: 'kube-system' })
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+    expect(denied).toBeInstanceOf(k8s.ApiException);
+    const error = denied as k8s.ApiException<string>;
+    expect(error.code).toBe(403);
+    expect(JSON.parse(error.body)).toMatchObject({ kind: 'Status', reason: 'Forbidden' });
   });
 
   it('records each request in the audit log with its decision', async () => {
