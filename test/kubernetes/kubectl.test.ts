@@ -260,6 +260,9 @@ describe.skipIf(!available)('kubernetes connector with kubectl and a real API se
     expect(masked.code, masked.stderr).toBe(0);
     const password = JSON.parse(masked.stdout).data.password;
     expect(Buffer.from(password, 'base64').toString()).toBe('********');
+    const table = await gw.kubectl('alice', ['get', 'secrets', '-n', 'dev'], sre);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/^db\s+Opaque\s+1\s/m);
     const list = await gw.kubectl('alice', ['get', 'secrets', '-n', 'dev', '-o', 'yaml'], sre);
     expect(list.stdout).not.toContain(Buffer.from('hunter2').toString('base64'));
     const exempt = await gw.kubectl('erin', ['get', 'secret', 'db', '-n', 'dev', '-o', 'json'], {

@@ -151,7 +151,7 @@ export function createKubernetesConnector(deps: ConnectorDeps): Connector {
       headers['upgrade'] = incoming.upgrade;
     }
     if (options.bodyLength !== undefined) headers['content-length'] = String(options.bodyLength);
-    if (options.json) headers['accept'] = 'application/json';
+    if (options.json) headers['accept'] = jsonOnly(incoming.accept);
     headers['accept-encoding'] = 'identity';
     if (target.token) headers['authorization'] = `Bearer ${deps.secret(target.token).trim()}`;
     if (target.impersonate) {
@@ -517,6 +517,15 @@ export function createKubernetesConnector(deps: ConnectorDeps): Connector {
     },
     sessionCount: () => openSessions,
   };
+}
+
+/** The client's Accept without protobuf (the masker reads JSON), or plain JSON. */
+export function jsonOnly(accept: string | undefined): string {
+  const kept = (accept ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '' && !part.includes('protobuf') && !part.startsWith('*/*'));
+  return kept.length > 0 ? kept.join(', ') : 'application/json';
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {

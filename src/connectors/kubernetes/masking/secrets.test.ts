@@ -30,6 +30,17 @@ describe('maskSecretsText', () => {
     expect(masked.split('\n')).toHaveLength(3);
   });
 
+  it('masks the objects and metadata rows of a Table', () => {
+    const table = {
+      kind: 'Table',
+      apiVersion: 'meta.k8s.io/v1',
+      rows: [
+        { cells: ['db'], object: { kind: 'PartialObjectMetadata', metadata: secret.metadata } },
+      ],
+    };
+    expect(maskSecretsText(JSON.stringify(table))).not.toContain('aHVudGVyMg');
+  });
+
   it('replaces what does not parse', () => {
     expect(maskSecretsText('{"data":{"password":"aHVudGVyMg=="')).not.toContain('aHVudGVyMg');
   });

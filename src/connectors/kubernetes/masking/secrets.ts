@@ -34,6 +34,14 @@ export function maskSecrets(value: unknown): void {
       if (typeof item === 'object' && item !== null) maskSecret(item as Record<string, unknown>);
     }
   }
+  // A Table (kubectl's default output): each row may carry the object or its metadata.
+  if (Array.isArray(object['rows'])) {
+    for (const row of object['rows']) {
+      const inner =
+        typeof row === 'object' && row !== null ? (row as { object?: unknown }).object : undefined;
+      if (typeof inner === 'object' && inner !== null) maskSecret(inner as Record<string, unknown>);
+    }
+  }
   if (typeof object['object'] === 'object' && object['object'] !== null) {
     maskSecrets(object['object']);
   }
