@@ -28,6 +28,12 @@ const RULES = [
     reason: 'kube-system is managed by the platform team',
   },
   {
+    name: 'agent-exec-needs-review',
+    when: { verb: ['exec'], agent: true },
+    action: 'review',
+    review: { approvers: ['sre'] },
+  },
+  {
     name: 'no-exec-into-privileged-pods',
     when: { verb: ['exec', 'attach'], privileged: true },
     action: 'deny',
@@ -302,6 +308,23 @@ describe.skipIf(!available)('kubernetes connector with kubectl and a real API se
     }
     expect(decided).toContain('allow cat /etc/hostname');
     expect(decided).toContain('deny id');
+  });
+
+  it('holds an agent exec for review; a refusal is not re-asked when kubectl retries over SPDY', async () => {
+    const kubeconfig = await gw.kubeconfigWith(
+      await gw.token('bot', { groups: ['agents'], agent: true }),
+    );
+    const run = runKubectl(kubeconfig, ['exec', 'plain', '-n', 'dev', '--', 'uname', '-a'], {
+      cacheDir: `${gw.dir}/kube-cache`,
+    });
+    const reviewer = new ApiClient(gw.gateway.apiUrl, await gw.token('carol', sre));
+    const ticket = await reviewer.waitForTicket('uname -a', 'pending', 30_000);
+    expect(ticket.rule).toBe('agent-exec-needs-review');
+    await reviewer.decide(ticket.id, 'deny', { rationale: 'no shell for agents today' });
+    const result = await run.done;
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(ticket.id);
+    expect(await reviewer.ticketsFor('uname -a')).toHaveLength(1);
   });
 
   it('works for @kubernetes/client-node: create, list, watch, and a denial as ApiException', async () => {

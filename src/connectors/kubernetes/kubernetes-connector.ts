@@ -6,6 +6,7 @@
  * stripped and, when configured, the caller impersonated. Responses stream through with
  * backpressure; upgraded streams (exec, attach, port-forward) are proxied after the check.
  */
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
@@ -28,6 +29,11 @@ import type { KubernetesTargetConfig } from './target/config.js';
 export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
 /** Largest non-streamed Secret response masked in memory. */
 const MAX_MASKED_BYTES = 64 * 1024 * 1024;
+/**
+ * How long a reviewer's refusal of a stream is repeated without a new ticket: kubectl retries a
+ * refused WebSocket exec over SPDY at once, and that retry must not open a second review.
+ */
+const REFUSAL_REPEAT_MS = 30_000;
 /** How long a pod's privileges, read for an exec/attach check, are reused. */
 const POD_CACHE_MS = 5_000;
 
@@ -69,6 +75,7 @@ export function createKubernetesConnector(deps: ConnectorDeps): Connector {
   const sessionsBySocket = new Map<Socket, Map<string, Promise<GateSession>>>();
   const upgraded = new Set<Socket>();
   const podCache = new Map<string, { at: number; reasons: string[] }>();
+  const refusedStreams = new Map<string, { at: number; error: GatehouseError }>();
   let server: https.Server | undefined;
   let upstream: Upstream | undefined;
   let openSessions = 0;
@@ -381,10 +388,27 @@ export function createKubernetesConnector(deps: ConnectorDeps): Connector {
     socket.on('error', () => socket.destroy());
     const abort = new AbortController();
     socket.once('close', () => abort.abort());
+    // Same caller (token), same stream request: the fallback retry of a reviewed refusal.
+    const streamKey = createHash('sha256')
+      .update(`${req.headers.authorization ?? ''}\n${req.url ?? ''}`)
+      .digest('hex');
+    const now = Date.now();
+    for (const [key, refusal] of refusedStreams) {
+      if (now - refusal.at > REFUSAL_REPEAT_MS) refusedStreams.delete(key);
+    }
+    const refused = refusedStreams.get(streamKey);
+    if (refused) {
+      logger.info({ ticket: refused.error.details.ticketId }, 'repeating a reviewed refusal');
+      writeRawStatus(socket, refused.error);
+      return;
+    }
     let admitted: Awaited<ReturnType<typeof admit>>;
     try {
       admitted = await admit(req, socket, undefined, abort.signal);
     } catch (err) {
+      if (err instanceof GatehouseError && err.details.ticketId !== undefined) {
+        refusedStreams.set(streamKey, { at: Date.now(), error: err });
+      }
       writeRawStatus(socket, err);
       return;
     }
