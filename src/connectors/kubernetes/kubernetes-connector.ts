@@ -493,6 +493,12 @@ export function createKubernetesConnector(deps: ConnectorDeps): Connector {
     name: config.name,
     type: config.type,
     async start() {
+      if (config.masking.length > 0) {
+        // Column masking rules have no columns to act on here; refuse rather than ignore them.
+        throw new TypeError(
+          `connector "${config.name}": masking rules do not apply to kubernetes (Secret data is masked; see docs/kubernetes.md)`,
+        );
+      }
       const tls = listenerTls();
       const url = new URL(target.server);
       const clientCert = target.client_cert && deps.secret(target.client_cert);
