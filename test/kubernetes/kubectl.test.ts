@@ -370,6 +370,19 @@ describe.skipIf(!available)('kubernetes connector with kubectl and a real API se
     expect(JSON.parse(error.body)).toMatchObject({ kind: 'Status', reason: 'Forbidden' });
   });
 
+  it('authenticates to the API server with a client certificate; without impersonation as itself', async () => {
+    const second = await startK8sGateway(api, { clientCert: true, impersonate: false });
+    try {
+      const whoami = await second.kubectl('henry', ['auth', 'whoami', '-o', 'json'], sre);
+      expect(whoami.code, whoami.stderr).toBe(0);
+      const user = JSON.parse(whoami.stdout).status.userInfo;
+      expect(user.username).toBe('gatehouse-gateway');
+      expect(user.groups).toContain('gatehouse:gateway');
+    } finally {
+      await second.close();
+    }
+  });
+
   it('records each request in the audit log with its decision', async () => {
     const [session] = await listSessions(gw.gateway.store, { subject: 'alice' });
     expect(session).toBeDefined();

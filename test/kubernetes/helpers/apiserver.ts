@@ -43,6 +43,8 @@ export interface TestApiServer extends AsyncDisposable {
   readonly caFile: string;
   /** The gateway's static token: group `gatehouse:gateway`, allowed to impersonate. */
   readonly gatewayTokenFile: string;
+  /** The gateway's client certificate and key (same user and group as the token). */
+  readonly gatewayClientCert: { cert: string; key: string };
   /** A cluster-admin token for set-up and for checking what happened, bypassing the gateway. */
   readonly adminToken: string;
   /** A serving certificate and key for a listener on 127.0.0.1, signed by the CA. */
@@ -119,6 +121,42 @@ async function makePki(dir: string): Promise<void> {
       dir,
     );
   }
+  // The gateway's client certificate: user gatehouse-gateway in group gatehouse:gateway.
+  await writeFile(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
+  openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'gateway-key.pem'], dir);
+  openssl(
+    [
+      'req',
+      '-new',
+      '-key',
+      'gateway-key.pem',
+      '-subj',
+      '/O=gatehouse:gateway/CN=gatehouse-gateway',
+      '-out',
+      'gateway.csr',
+    ],
+    dir,
+  );
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      'gateway.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca-key.pem',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      'client.ext',
+      '-out',
+      'gateway.pem',
+    ],
+    dir,
+  );
   openssl(['genrsa', '-out', 'sa-key.pem', '2048'], dir);
   openssl(['rsa', '-in', 'sa-key.pem', '-pubout', '-out', 'sa.pem'], dir);
 }
@@ -270,6 +308,7 @@ export async function startApiServer(): Promise<TestApiServer> {
       dir,
       caFile,
       gatewayTokenFile: join(dir, 'gateway-token'),
+      gatewayClientCert: { cert: join(dir, 'gateway.pem'), key: join(dir, 'gateway-key.pem') },
       adminToken,
       listenerCert: { cert: join(dir, 'listener.pem'), key: join(dir, 'listener-key.pem') },
       admin,

@@ -69,6 +69,8 @@ export async function startK8sGateway(
   api: TestApiServer,
   options: {
     rules?: unknown[];
+    /** The gateway authenticates to the API server with its client certificate, not a token. */
+    clientCert?: boolean;
     impersonate?: boolean;
     configure?: (raw: Record<string, unknown>) => void;
   } = {},
@@ -89,7 +91,12 @@ export async function startK8sGateway(
         target: {
           server: api.url,
           ca: { file: api.caFile },
-          token: { file: api.gatewayTokenFile },
+          ...(options.clientCert
+            ? {
+                client_cert: { file: api.gatewayClientCert.cert },
+                client_key: { file: api.gatewayClientCert.key },
+              }
+            : { token: { file: api.gatewayTokenFile } }),
           impersonate: options.impersonate ?? true,
           secrets_exempt_groups: ['secret-readers'],
         },
