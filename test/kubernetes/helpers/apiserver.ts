@@ -14,6 +14,11 @@ import { requirement } from '../../helpers/services.js';
 export const K8S_BIN = resolve(import.meta.dirname, '../../../.cache/kubernetes/bin');
 const APISERVER = join(K8S_BIN, 'kube-apiserver');
 const ETCD = join(K8S_BIN, 'etcd');
+const KWOK = join(K8S_BIN, 'kwok');
+const KWOK_EXEC_CRD = join(K8S_BIN, 'kwok.x-k8s.io_clusterexecs.yaml');
+const KWOK_STAGES = join(K8S_BIN, 'kwok-stages.yaml');
+/** The fake node KWOK runs pods on; exec runs the command on this machine, in /tmp. */
+export const KWOK_NODE = 'kwok-node';
 /** The machine's kubectl, else the one build.sh builds from the same release. */
 export const KUBECTL = existsSync('/usr/bin/kubectl')
   ? '/usr/bin/kubectl'
@@ -166,8 +171,20 @@ function waitExit(child: ChildProcess): Promise<void> {
   return new Promise((done) => child.once('exit', () => done()));
 }
 
-/** Starts etcd and kube-apiserver; resolves once /readyz answers ok. */
-export async function startApiServer(): Promise<TestApiServer> {
+/** True when KWOK was built too (build.sh builds it; tests that need it fail or skip without). */
+export function kwokAvailable(): boolean {
+  return requirement(
+    existsSync(KWOK) && existsSync(KWOK_EXEC_CRD) && existsSync(KWOK_STAGES),
+    'kwok (fake kubelet for exec)',
+    'run `bash test/kubernetes/apiserver/build.sh`',
+  );
+}
+
+/**
+ * Starts etcd and kube-apiserver; resolves once /readyz answers ok. With `kwok`, also a KWOK
+ * controller serving the kubelet API for one fake node, whose pods exec locally.
+ */
+export async function startApiServer(options: { kwok?: boolean } = {}): Promise<TestApiServer> {
   const dir = await mkdtemp(join(tmpdir(), 'gatehouse-k8s-'));
   const children: ChildProcess[] = [];
   const logs: string[] = [];
@@ -192,6 +209,8 @@ export async function startApiServer(): Promise<TestApiServer> {
     const start = (bin: string, args: string[]) => {
       const child = spawn(bin, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
       const keep = (chunk: Buffer) => {
+        if (process.env['GATEHOUSE_K8S_LOG'])
+          process.stderr.write(`[${bin.split('/').pop()}] ${chunk}`);
         logs.push(chunk.toString());
         if (logs.length > 200) logs.shift();
       };
@@ -235,6 +254,8 @@ export async function startApiServer(): Promise<TestApiServer> {
       `--service-account-signing-key-file=${join(dir, 'sa-key.pem')}`,
       '--service-cluster-ip-range=10.96.0.0/24',
       '--allow-privileged=true',
+      // Fake nodes (KWOK) publish 127.0.0.1 as their address.
+      '--kubelet-preferred-address-types=InternalIP',
       '--disable-admission-plugins=ServiceAccount',
       '--enable-priority-and-fairness=false',
       '--profiling=false',
@@ -303,6 +324,62 @@ export async function startApiServer(): Promise<TestApiServer> {
         ],
       }),
     );
+    if (options.kwok) {
+      admin(['apply', '-f', KWOK_EXEC_CRD]);
+      const kubeletPort = await freePort();
+      start(KWOK, [
+        '--config',
+        KWOK_STAGES,
+        '--kubeconfig',
+        kubeconfig,
+        '--manage-all-nodes',
+        '--node-ip',
+        '127.0.0.1',
+        '--node-port',
+        String(kubeletPort),
+        '--server-address',
+        `127.0.0.1:${kubeletPort}`,
+        '--tls-cert-file',
+        join(dir, 'apiserver.pem'),
+        '--tls-private-key-file',
+        join(dir, 'apiserver-key.pem'),
+        '--enable-crds',
+        'ClusterExec',
+      ]);
+      admin(
+        ['apply', '-f', '-'],
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'List',
+          items: [
+            {
+              apiVersion: 'v1',
+              kind: 'Node',
+              metadata: { name: KWOK_NODE, annotations: { 'kwok.x-k8s.io/node': 'fake' } },
+            },
+          ],
+        }),
+      );
+      const execDeadline = Date.now() + 60_000;
+      for (;;) {
+        try {
+          admin(
+            ['apply', '-f', '-'],
+            JSON.stringify({
+              apiVersion: 'kwok.x-k8s.io/v1alpha1',
+              kind: 'ClusterExec',
+              metadata: { name: 'local' },
+              spec: { execs: [{ local: { workDir: '/tmp' } }] },
+            }),
+          );
+          break;
+        } catch (err) {
+          // The CRD may not be served yet.
+          if (Date.now() > execDeadline) throw err;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+    }
     return {
       url,
       dir,
