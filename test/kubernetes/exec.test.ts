@@ -3,6 +3,7 @@
  * runs the command on this machine, so kubectl's stream (WebSocket, else SPDY) goes
  * kubectl → gateway → API server → "kubelet" and back. An agent's exec waits for review.
  */
+import { appendFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getSession, listSessions } from '../../src/audit/read/session-queries.js';
 import { ApiClient } from '../approvals/flow-helpers.js';
@@ -110,5 +111,30 @@ describe.skipIf(!available)('exec into a running pod (KWOK) through the gateway'
     const result = await run.done;
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toBe('approved-run\n');
+  });
+
+  it('streams logs -f as the container writes them', async () => {
+    // The CRI log format a kubelet reads: time, stream, full/partial tag, text.
+    const line = (text: string) => `${new Date().toISOString()} stdout F ${text}\n`;
+    await appendFile(api.podLogFile, line('first line'));
+    const kubeconfig = await gw.kubeconfigWith(await gw.token('alice', sre));
+    const follow = runKubectl(kubeconfig, ['logs', '-f', 'shell', '-n', 'dev'], {
+      cacheDir: `${gw.dir}/kube-cache`,
+    });
+    try {
+      const waitFor = async (text: string) => {
+        const deadline = Date.now() + 20_000;
+        while (!follow.stdout().includes(text) && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        expect(follow.stdout()).toContain(text);
+      };
+      await waitFor('first line');
+      await appendFile(api.podLogFile, line('written later'));
+      await waitFor('written later');
+    } finally {
+      follow.kill();
+      await follow.done;
+    }
   });
 });

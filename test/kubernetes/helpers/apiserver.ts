@@ -16,6 +16,7 @@ const APISERVER = join(K8S_BIN, 'kube-apiserver');
 const ETCD = join(K8S_BIN, 'etcd');
 const KWOK = join(K8S_BIN, 'kwok');
 const KWOK_EXEC_CRD = join(K8S_BIN, 'kwok.x-k8s.io_clusterexecs.yaml');
+const KWOK_LOGS_CRD = join(K8S_BIN, 'kwok.x-k8s.io_clusterlogs.yaml');
 const KWOK_STAGES = join(K8S_BIN, 'kwok-stages.yaml');
 /** The fake node KWOK runs pods on; exec runs the command on this machine, in /tmp. */
 export const KWOK_NODE = 'kwok-node';
@@ -48,6 +49,8 @@ export interface TestApiServer extends AsyncDisposable {
   readonly caFile: string;
   /** The gateway's static token: group `gatehouse:gateway`, allowed to impersonate. */
   readonly gatewayTokenFile: string;
+  /** With KWOK: the file every pod's container log is read from (append to it to log). */
+  readonly podLogFile: string;
   /** The gateway's client certificate and key (same user and group as the token). */
   readonly gatewayClientCert: { cert: string; key: string };
   /** A cluster-admin token for set-up and for checking what happened, bypassing the gateway. */
@@ -174,7 +177,10 @@ function waitExit(child: ChildProcess): Promise<void> {
 /** True when KWOK was built too (build.sh builds it; tests that need it fail or skip without). */
 export function kwokAvailable(): boolean {
   return requirement(
-    existsSync(KWOK) && existsSync(KWOK_EXEC_CRD) && existsSync(KWOK_STAGES),
+    existsSync(KWOK) &&
+      existsSync(KWOK_EXEC_CRD) &&
+      existsSync(KWOK_LOGS_CRD) &&
+      existsSync(KWOK_STAGES),
     'kwok (fake kubelet for exec)',
     'run `bash test/kubernetes/apiserver/build.sh`',
   );
@@ -325,7 +331,8 @@ export async function startApiServer(options: { kwok?: boolean } = {}): Promise<
       }),
     );
     if (options.kwok) {
-      admin(['apply', '-f', KWOK_EXEC_CRD]);
+      admin(['apply', '-f', KWOK_EXEC_CRD, '-f', KWOK_LOGS_CRD]);
+      await writeFile(join(dir, 'pod.log'), '');
       const kubeletPort = await freePort();
       start(KWOK, [
         '--config',
@@ -344,7 +351,7 @@ export async function startApiServer(options: { kwok?: boolean } = {}): Promise<
         '--tls-private-key-file',
         join(dir, 'apiserver-key.pem'),
         '--enable-crds',
-        'ClusterExec',
+        'ClusterExec,ClusterLogs',
       ]);
       admin(
         ['apply', '-f', '-'],
@@ -372,6 +379,15 @@ export async function startApiServer(options: { kwok?: boolean } = {}): Promise<
               spec: { execs: [{ local: { workDir: '/tmp' } }] },
             }),
           );
+          admin(
+            ['apply', '-f', '-'],
+            JSON.stringify({
+              apiVersion: 'kwok.x-k8s.io/v1alpha1',
+              kind: 'ClusterLogs',
+              metadata: { name: 'file' },
+              spec: { logs: [{ logsFile: join(dir, 'pod.log'), follow: true }] },
+            }),
+          );
           break;
         } catch (err) {
           // The CRD may not be served yet.
@@ -385,6 +401,7 @@ export async function startApiServer(options: { kwok?: boolean } = {}): Promise<
       dir,
       caFile,
       gatewayTokenFile: join(dir, 'gateway-token'),
+      podLogFile: join(dir, 'pod.log'),
       gatewayClientCert: { cert: join(dir, 'gateway.pem'), key: join(dir, 'gateway-key.pem') },
       adminToken,
       listenerCert: { cert: join(dir, 'listener.pem'), key: join(dir, 'listener-key.pem') },
