@@ -91,6 +91,23 @@ describe.skipIf(!available)('exec into a running pod (KWOK) through the gateway'
       texts.push(...(full?.commands.map((c) => `${c.decision.action} ${c.text}`) ?? []));
     }
     expect(texts).toContain('allow echo hello-from-kwok');
+    // The audit record holds what the terminal showed (asciicast), for replay; the outcome is
+    // written when the stream's sockets close, just after kubectl exits.
+    let shown: unknown;
+    for (let i = 0; i < 100 && shown === undefined; i++) {
+      for (const s of await listSessions(gw.gateway.store, { subject: 'alice' })) {
+        const full = await getSession(gw.gateway.store, s.id);
+        const echo = full?.commands.find((c) => c.text === 'echo hello-from-kwok' && c.outcome);
+        if (echo) {
+          shown = echo.outcome?.result ?? null;
+        }
+      }
+      if (shown === undefined) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(shown).toMatchObject({
+      kind: 'terminal',
+      events: [[expect.any(Number), 'o', 'hello-from-kwok\n']],
+    });
     expect(texts).toContain(`allow sh -c 'read line; echo "got: $line"'`);
   });
 

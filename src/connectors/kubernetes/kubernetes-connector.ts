@@ -23,6 +23,7 @@ import { podPrivileges } from './classify/pod-privilege.js';
 import { type RequestInfo, requestInfo } from './classify/request-info.js';
 import { maskSecrets, maskSecretsText } from './masking/secrets.js';
 import { kubeStatus } from './protocol/status.js';
+import { isChannelWebSocket, TerminalCapture } from './protocol/stream-capture.js';
 import type { KubernetesTargetConfig } from './target/config.js';
 
 /** Largest request body accepted (create/update/patch), unless `max_message_bytes` says. */
@@ -62,6 +63,13 @@ const DROPPED_RESPONSE_HEADERS = new Set([
   'upgrade',
 ]);
 
+/** The gate sessions of one client connection (one per identity that used it). */
+interface SocketSessions {
+  readonly sessions: Map<string, Promise<GateSession>>;
+  inflight: number;
+  gone: boolean;
+}
+
 interface Upstream {
   readonly url: URL;
   readonly agent: https.Agent;
@@ -72,7 +80,7 @@ export function createKubernetesConnector(deps: ConnectorDeps): Connector {
   const target = config.target as KubernetesTargetConfig;
   const maxBody = config.max_message_bytes ?? DEFAULT_MAX_BODY_BYTES;
   const exemptGroups = new Set(target.secrets_exempt_groups);
-  const sessionsBySocket = new Map<Socket, Map<string, Promise<GateSession>>>();
+  const sessionsBySocket = new Map<Socket, SocketSessions>();
   const upgraded = new Set<Socket>();
   const podCache = new Map<string, { at: number; reasons: string[] }>();
   const refusedStreams = new Map<string, { at: number; error: GatehouseError }>();
@@ -88,24 +96,51 @@ export function createKubernetesConnector(deps: ConnectorDeps): Connector {
     );
   };
 
-  function sessionFor(socket: Socket, identity: Identity): Promise<GateSession> {
-    let sessions = sessionsBySocket.get(socket);
-    if (!sessions) {
-      const created = new Map<string, Promise<GateSession>>();
-      sessions = created;
+  /**
+   * The sessions of one client connection, closed once the connection is gone and every
+   * request on it has recorded its outcome (an upgraded stream completes on that same close).
+   */
+  function socketState(socket: Socket): SocketSessions {
+    let state = sessionsBySocket.get(socket);
+    if (!state) {
+      const created: SocketSessions = { sessions: new Map(), inflight: 0, gone: false };
+      state = created;
       sessionsBySocket.set(socket, created);
       socket.once('close', () => {
-        sessionsBySocket.delete(socket);
-        for (const pending of created.values()) {
-          pending
-            .then((session) => {
-              openSessions--;
-              return session.close('connection closed');
-            })
-            .catch(() => {});
-        }
+        created.gone = true;
+        if (created.inflight === 0) closeSessions(socket, created);
       });
     }
+    return state;
+  }
+
+  function closeSessions(socket: Socket, state: SocketSessions): void {
+    sessionsBySocket.delete(socket);
+    for (const pending of state.sessions.values()) {
+      pending
+        .then((session) => {
+          openSessions--;
+          return session.close('connection closed');
+        })
+        .catch(() => {});
+    }
+  }
+
+  /** Marks a request in flight on its connection; call the result once its outcome is recorded. */
+  function inFlight(socket: Socket): () => void {
+    const state = socketState(socket);
+    state.inflight++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      state.inflight--;
+      if (state.gone && state.inflight === 0) setImmediate(() => closeSessions(socket, state));
+    };
+  }
+
+  function sessionFor(socket: Socket, identity: Identity): Promise<GateSession> {
+    const sessions = socketState(socket).sessions;
     const key = `${identity.issuer}\n${identity.subject}`;
     let session = sessions.get(key);
     if (!session) {
@@ -297,6 +332,18 @@ export function createKubernetesConnector(deps: ConnectorDeps): Connector {
     req: IncomingMessage,
     res: import('node:http').ServerResponse,
   ): Promise<void> {
+    const release = inFlight(req.socket);
+    try {
+      await forwardRequest(req, res);
+    } finally {
+      release();
+    }
+  }
+
+  async function forwardRequest(
+    req: IncomingMessage,
+    res: import('node:http').ServerResponse,
+  ): Promise<void> {
     const abort = new AbortController();
     res.once('close', () => {
       if (!res.writableFinished) abort.abort();
@@ -383,6 +430,22 @@ export function createKubernetesConnector(deps: ConnectorDeps): Connector {
   }
 
   async function handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
+    const release = inFlight(socket);
+    try {
+      await forwardUpgrade(req, socket, head, release);
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  /** Proxies one upgrade; calls `release` once its outcome is recorded (or it never ran). */
+  async function forwardUpgrade(
+    req: IncomingMessage,
+    socket: Socket,
+    head: Buffer,
+    release: () => void,
+  ): Promise<void> {
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));
     socket.on('error', () => socket.destroy());
@@ -400,6 +463,7 @@ export function createKubernetesConnector(deps: ConnectorDeps): Connector {
     if (refused) {
       logger.info({ ticket: refused.error.details.ticketId }, 'repeating a reviewed refusal');
       writeRawStatus(socket, refused.error);
+      release();
       return;
     }
     let admitted: Awaited<ReturnType<typeof admit>>;
@@ -410,6 +474,7 @@ export function createKubernetesConnector(deps: ConnectorDeps): Connector {
         refusedStreams.set(streamKey, { at: Date.now(), error: err });
       }
       writeRawStatus(socket, err);
+      release();
       return;
     }
     const { session, identity, permit } = admitted;
@@ -439,6 +504,7 @@ export function createKubernetesConnector(deps: ConnectorDeps): Connector {
             message: 'the API server refused the stream',
           },
         });
+        release();
       });
       request.once('upgrade', (response: IncomingMessage, upSocket: Socket, upHead: Buffer) => {
         const lines = [`HTTP/1.1 101 ${response.statusMessage ?? 'Switching Protocols'}`];
@@ -450,6 +516,19 @@ export function createKubernetesConnector(deps: ConnectorDeps): Connector {
         if (upHead.length > 0) socket.write(upHead);
         if (head.length > 0) upSocket.write(head);
         upSocket.on('error', () => socket.destroy());
+        // What the terminal showed, for the audit record (WebSocket channel protocols only).
+        const limits = session.captureLimits;
+        const subprotocol = response.headers['sec-websocket-protocol'];
+        const capture =
+          limits && isChannelWebSocket(typeof subprotocol === 'string' ? subprotocol : undefined)
+            ? new TerminalCapture(limits)
+            : undefined;
+        if (capture) {
+          if (upHead.length > 0) capture.fromServer.push(upHead);
+          if (head.length > 0) capture.fromClient.push(head);
+          socket.on('data', (chunk: Buffer) => capture.fromClient.push(chunk));
+          upSocket.on('data', (chunk: Buffer) => capture.fromServer.push(chunk));
+        }
         socket.pipe(upSocket);
         upSocket.pipe(socket);
         let done = false;
@@ -459,9 +538,10 @@ export function createKubernetesConnector(deps: ConnectorDeps): Connector {
           upSocket.destroy();
           socket.destroy();
           session.complete(permit, {
-            tag: '101',
-            rows: Math.round((Date.now() - startedAt) / 1000),
+            tag: `101 stream, ${Math.round((Date.now() - startedAt) / 1000)} s`,
+            ...(capture && { result: capture.result() }),
           });
+          release();
         };
         upSocket.once('close', end);
         socket.once('close', end);
@@ -469,6 +549,7 @@ export function createKubernetesConnector(deps: ConnectorDeps): Connector {
       request.once('error', (err) => {
         logger.warn({ err }, 'upgrade to the API server failed');
         session.complete(permit, { error: { message: 'the API server could not be reached' } });
+        release();
         writeRawStatus(
           socket,
           new GatehouseError('target_unavailable', 'the API server could not be reached'),
@@ -476,6 +557,7 @@ export function createKubernetesConnector(deps: ConnectorDeps): Connector {
       });
     } catch (err) {
       session.complete(permit, { error: { message: String(err) } });
+      release();
       writeRawStatus(socket, err);
     }
   }

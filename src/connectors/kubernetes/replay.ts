@@ -15,6 +15,13 @@ export function replayKubernetesCommand(command: ReplayCommand): string[] {
   if (result?.kind === 'exchange') {
     lines.push(`${result.method} ${result.target} → ${result.status ?? 'no response'}`);
     if (result.body) lines.push(result.body + (result.truncated ? '\n…' : ''));
+  } else if (result?.kind === 'terminal') {
+    lines.push(
+      result.events
+        .filter(([, type]) => type === 'o')
+        .map(([, , data]) => data)
+        .join('') + (result.truncated ? '\n…' : ''),
+    );
   } else if (outcome.tag) {
     lines.push(outcome.tag);
   }
