@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GatehouseError } from '../../core/errors.js';
-import { createPolicy, policyIssues } from '../../policy/index.js';
+import { createPolicy, createPolicyTester, policyIssues } from '../../policy/index.js';
 import { parseConfig } from '../registry.js';
 import { kubernetesModule } from './kubernetes-module.js';
 import { kubeStatus } from './protocol/status.js';
@@ -115,6 +115,21 @@ describe('kubernetes module: policy over classified requests', () => {
   it('takes the most restrictive rule for a malformed request', async () => {
     const decision = await decide('GET /api/v1/namespaces/prod/pods/a/b/c');
     expect(decision.action).toBe('deny');
+  });
+});
+
+describe('kubernetes module: the policy tester', () => {
+  it('reads the namespace from the request line itself', async () => {
+    const connector = parse(YAML).connectors[0]!;
+    const tester = createPolicyTester([kubernetesModule]);
+    const { command, explanation } = await tester.explain(connector, {
+      text: 'DELETE /api/v1/namespaces/prod/pods/web-0',
+      subject: 'bot',
+      groups: ['agents'],
+      agent: true,
+    });
+    expect(command.target).toMatchObject({ namespace: 'prod', resource: 'pods', name: 'web-0' });
+    expect(explanation.decision.action).toBe('review');
   });
 });
 
