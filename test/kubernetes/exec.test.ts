@@ -3,12 +3,15 @@
  * runs the command on this machine, so kubectl's stream (WebSocket, else SPDY) goes
  * kubectl → gateway → API server → "kubelet" and back. An agent's exec waits for review.
  */
+import { once } from 'node:events';
 import { appendFile } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getSession, listSessions } from '../../src/audit/read/session-queries.js';
 import { ApiClient } from '../approvals/flow-helpers.js';
 import {
   apiServerAvailable,
+  freePort,
   KWOK_NODE,
   kwokAvailable,
   startApiServer,
@@ -153,5 +156,62 @@ describe.skipIf(!available)('exec into a running pod (KWOK) through the gateway'
       follow.kill();
       await follow.done;
     }
+  });
+
+  it('forwards a port to the pod through the gateway', async () => {
+    const echo = createServer((socket) => socket.pipe(socket));
+    echo.listen(0, '127.0.0.1');
+    await once(echo, 'listening');
+    const echoPort = (echo.address() as { port: number }).port;
+    api.admin(
+      ['apply', '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'kwok.x-k8s.io/v1alpha1',
+        kind: 'ClusterPortForward',
+        metadata: { name: 'echo' },
+        spec: { forwards: [{ ports: [8080], target: { address: '127.0.0.1', port: echoPort } }] },
+      }),
+    );
+    const local = await freePort();
+    const kubeconfig = await gw.kubeconfigWith(await gw.token('alice', sre));
+    const forward = runKubectl(
+      kubeconfig,
+      ['port-forward', 'pod/shell', `${local}:8080`, '-n', 'dev'],
+      {
+        cacheDir: `${gw.dir}/kube-cache`,
+      },
+    );
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!forward.stdout().includes('Forwarding from') && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(forward.stdout()).toContain('Forwarding from');
+      const reply = await new Promise<string>((resolve, reject) => {
+        const client = connect(local, '127.0.0.1', () => client.write('ping through the gate\n'));
+        let text = '';
+        client.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+          if (text.includes('\n')) {
+            client.end();
+            resolve(text);
+          }
+        });
+        client.on('error', reject);
+        setTimeout(() => reject(new Error(`no echo (got ${JSON.stringify(text)})`)), 15_000);
+      });
+      expect(reply).toBe('ping through the gate\n');
+    } finally {
+      forward.kill();
+      await forward.done;
+      echo.close();
+    }
+    const sessions = await listSessions(gw.gateway.store, { subject: 'alice' });
+    const classes: string[][] = [];
+    for (const s of sessions) {
+      const full = await getSession(gw.gateway.store, s.id);
+      classes.push(...(full?.commands.map((c) => [...c.classes]) ?? []));
+    }
+    expect(classes.some((c) => c.includes('portforward'))).toBe(true);
   });
 });

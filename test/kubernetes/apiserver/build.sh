@@ -9,7 +9,7 @@ root="$(cd "$here/../../.." && pwd)"
 out="$root/.cache/kubernetes/bin"
 stamp="$out/.built-from"
 want="$(cat "$0" "$here/go.mod" "$here/go.sum" "$here"/cmd/*/main.go | sha256sum | cut -d' ' -f1)"
-if [ -x "$out/kube-apiserver" ] && [ -x "$out/etcd" ] && [ -x "$out/kubectl" ] && [ -x "$out/kwok" ] && [ -f "$out/kwok.x-k8s.io_clusterlogs.yaml" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+if [ -x "$out/kube-apiserver" ] && [ -x "$out/etcd" ] && [ -x "$out/kubectl" ] && [ -x "$out/kwok" ] && [ -f "$out/kwok.x-k8s.io_clusterportforwards.yaml" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
   echo "etcd, kube-apiserver, kubectl and kwok already built in $out"
   exit 0
 fi
@@ -23,7 +23,7 @@ ldflags="-X k8s.io/component-base/version.gitVersion=$version -X k8s.io/componen
 GOFLAGS=-mod=mod nice "$go" build -trimpath -ldflags "$ldflags" -o "$out/" ./cmd/etcd ./cmd/kube-apiserver ./cmd/kubectl
 # KWOK: a fake kubelet, so exec/attach reach a "container" (a local process) in the tests.
 GOBIN="$out" nice "$go" install sigs.k8s.io/kwok/cmd/kwok@v0.8.0
-for crd in clusterexecs clusterlogs; do
+for crd in clusterexecs clusterlogs clusterportforwards; do
   cp "$("$go" env GOMODCACHE)/sigs.k8s.io/kwok@v0.8.0/kustomize/crd/bases/kwok.x-k8s.io_$crd.yaml" "$out/"
   chmod u+w "$out/kwok.x-k8s.io_$crd.yaml"
 done

@@ -17,6 +17,7 @@ const ETCD = join(K8S_BIN, 'etcd');
 const KWOK = join(K8S_BIN, 'kwok');
 const KWOK_EXEC_CRD = join(K8S_BIN, 'kwok.x-k8s.io_clusterexecs.yaml');
 const KWOK_LOGS_CRD = join(K8S_BIN, 'kwok.x-k8s.io_clusterlogs.yaml');
+const KWOK_FORWARD_CRD = join(K8S_BIN, 'kwok.x-k8s.io_clusterportforwards.yaml');
 const KWOK_STAGES = join(K8S_BIN, 'kwok-stages.yaml');
 /** The fake node KWOK runs pods on; exec runs the command on this machine, in /tmp. */
 export const KWOK_NODE = 'kwok-node';
@@ -62,7 +63,7 @@ export interface TestApiServer extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -180,6 +181,7 @@ export function kwokAvailable(): boolean {
     existsSync(KWOK) &&
       existsSync(KWOK_EXEC_CRD) &&
       existsSync(KWOK_LOGS_CRD) &&
+      existsSync(KWOK_FORWARD_CRD) &&
       existsSync(KWOK_STAGES),
     'kwok (fake kubelet for exec)',
     'run `bash test/kubernetes/apiserver/build.sh`',
@@ -331,7 +333,7 @@ export async function startApiServer(options: { kwok?: boolean } = {}): Promise<
       }),
     );
     if (options.kwok) {
-      admin(['apply', '-f', KWOK_EXEC_CRD, '-f', KWOK_LOGS_CRD]);
+      admin(['apply', '-f', KWOK_EXEC_CRD, '-f', KWOK_LOGS_CRD, '-f', KWOK_FORWARD_CRD]);
       await writeFile(join(dir, 'pod.log'), '');
       const kubeletPort = await freePort();
       start(KWOK, [
@@ -351,7 +353,7 @@ export async function startApiServer(options: { kwok?: boolean } = {}): Promise<
         '--tls-private-key-file',
         join(dir, 'apiserver-key.pem'),
         '--enable-crds',
-        'ClusterExec,ClusterLogs',
+        'ClusterExec,ClusterLogs,ClusterPortForward',
       ]);
       admin(
         ['apply', '-f', '-'],
