@@ -122,6 +122,17 @@ const issuerSchema = z.strictObject({
   graph: z
     .strictObject({ client_id: z.string(), client_secret: secretRef, endpoint: z.url().optional() })
     .optional(),
+  /**
+   * `gatehouse login` against this issuer: a public client allowed the device code grant, the
+   * scopes to ask for (`offline_access` brings a refresh token), and which token to present.
+   */
+  login: z
+    .strictObject({
+      client_id: z.string().min(1),
+      scopes: z.array(z.string().min(1)).min(1).prefault(['openid', 'offline_access']),
+      token: z.enum(['access_token', 'id_token']).prefault('access_token'),
+    })
+    .optional(),
   /** The demo/dev issuer: keys kept locally, tokens minted by `gatehouse token --dev`. */
   dev: z.boolean().optional(),
   /** Where the dev issuer keeps its signing key. */
@@ -270,6 +281,9 @@ export interface TargetFile {
 /** Tickets for central policy changes name this pseudo-connector (docs/policy.md). */
 export const RESERVED_CONNECTOR_NAME = 'policy';
 
+/** A connector's own listener certificate and key (PEM), by reference. */
+const listenerTls = z.strictObject({ cert: secretRef, key: secretRef });
+
 const connectorName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]*$/i, 'connector names use letters, digits, - and _');
@@ -362,6 +376,8 @@ function connectorSchemaFor(module: ConnectorSchemaModule) {
     name: connectorName,
     type: z.literal(module.type),
     listen: listenAddress,
+    /** The listener's own certificate and key, for protocols that serve TLS themselves. */
+    tls: listenerTls.optional(),
     target: module.targetSchema,
     access: accessSchema,
     default: actionSchema.prefault('allow'),
@@ -381,6 +397,8 @@ export interface ConnectorConfig<Target = unknown> {
   /** A registered connector type (`ConnectorModule.type`). */
   type: string;
   listen: ListenAddress;
+  /** This connector's listener certificate and key (else `server.tls`). */
+  tls?: { cert: SecretRef; key: SecretRef };
   target: Target;
   access: { groups?: string[]; subjects?: string[]; end_session_at_token_expiry?: boolean };
   default: Action;

@@ -113,7 +113,9 @@ export interface ConnectorModule<Target = unknown> {
   describeAttribute?(key: string, value: string | boolean): string | undefined;
   /**
    * Classifies a command's text without running it (the policy tester): the Command the
-   * connector would build, with an empty `target` (the tester fills the scope in).
+   * connector would build. Its `target` holds only what the text itself names (a Kubernetes
+   * request line names its namespace; SQL text names none): the tester lays it over the
+   * connector's `scope` and under a scope it is given.
    */
   classify(text: string): Promise<Command>;
   /** A GatehouseError as the protocol's own error on the wire (e.g. an ErrorResponse frame). */

@@ -55,7 +55,9 @@ export function createPolicyTester(modules: ReadonlyArray<ConnectorModule>): Pol
       const classified = await module.classify(input.text);
       const command: Command = {
         ...classified,
-        target: { ...module.scope?.(connector.target), ...input.scope },
+        // The connector's default scope, then what the text itself names (a Kubernetes request
+        // line names its namespace), then what the tester was told.
+        target: { ...module.scope?.(connector.target), ...classified.target, ...input.scope },
       };
       const identity: Identity = {
         issuer: 'gatehouse-policy-test',

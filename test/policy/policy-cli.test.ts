@@ -33,10 +33,10 @@ connectors:
 `;
 
 /** A connector type this build has no module for. */
-const K8S = `  - name: k8s
-    type: kubernetes
+const MONGO = `  - name: mongo
+    type: mongodb
     listen: 127.0.0.1:2
-    target: { host: 127.0.0.1, port: 6443 }
+    target: { host: 127.0.0.1, port: 27017 }
     access: { groups: ["*"] }
 `;
 
@@ -149,17 +149,17 @@ describe('runPolicyTest', () => {
   });
 
   it('refuses connector types this build has no module for, and unknown connectors', async () => {
-    const withK8s = join(dir, 'k8s.yaml');
-    await writeFile(withK8s, WEEKEND_FREEZE + K8S);
-    const k8s = capture();
+    const withMongo = join(dir, 'mongo.yaml');
+    await writeFile(withMongo, WEEKEND_FREEZE + MONGO);
+    const mongo = capture();
     expect(
       await runPolicyTest(
-        { ...base, config: withK8s, connector: 'k8s', text: 'get pods' },
-        k8s.output,
+        { ...base, config: withMongo, connector: 'mongo', text: 'db.t.find()' },
+        mongo.output,
       ),
     ).toBe(1);
-    expect(k8s.out.stderr).toMatch(
-      /connectors\[2\]\.type: unknown connector type "kubernetes" \(available: postgres\)/,
+    expect(mongo.out.stderr).toMatch(
+      /connectors\[2\]\.type: unknown connector type "mongodb" \(available: postgres, kubernetes\)/,
     );
     const missing = capture();
     expect(

@@ -144,8 +144,9 @@ const cases: Case[] = [
         action: 'deny',
       },
     ],
-    command: sqlCommand(['write'], {
-      target: { verb: 'delete', resource: 'pods', namespace: 'prod-eu' },
+    command: sqlCommand(['delete', 'write'], {
+      protocol: 'kubernetes',
+      target: { resource: 'pods', namespace: 'prod-eu' },
     }),
     action: 'deny',
   },
@@ -153,14 +154,21 @@ const cases: Case[] = [
     name: 'kubernetes namespace outside the glob',
     type: 'kubernetes',
     rules: [{ name: 'r', when: { verb: 'delete', namespace: 'prod-*' }, action: 'deny' }],
-    command: sqlCommand(['write'], { target: { verb: 'delete', namespace: 'staging' } }),
+    command: sqlCommand(['delete', 'write'], {
+      protocol: 'kubernetes',
+      target: { namespace: 'staging' },
+    }),
     action: 'allow',
   },
   {
-    name: 'kubernetes privileged comes from the classes',
+    name: 'kubernetes privileged comes from the attributes',
     type: 'kubernetes',
     rules: [{ name: 'r', when: { privileged: true }, action: 'review' }],
-    command: sqlCommand(['write', 'privileged'], { target: { verb: 'create' } }),
+    command: sqlCommand(['create', 'exec', 'write'], {
+      protocol: 'kubernetes',
+      target: {},
+      attributes: { privileged: true },
+    }),
     action: 'review',
   },
   {

@@ -1,7 +1,7 @@
 /**
  * Test helpers for policy: a connector exactly as the config schema produces it (so rule shapes
  * are the real, transformed ones), identities and commands with sensible defaults, and stand-in
- * modules for protocols this build has no connector for yet (their conditions built with the
+ * modules for protocols this build has no connector for yet (ssh) (their conditions built with the
  * same policy builders a real module uses).
  */
 import { z } from 'zod';
@@ -19,27 +19,12 @@ import {
   createPolicy,
   flagCondition,
   type PolicyModule,
-  targetGlobCondition,
   textGlobCondition,
 } from '../../src/policy/index.js';
 
 type TestModule = ConnectorSchemaModule & PolicyModule;
 
 const anyTarget = z.looseObject({});
-
-/** A Kubernetes-shaped module: verbs and resources from the request, namespace as scope. */
-export const kubernetesTestModule: TestModule = {
-  type: 'kubernetes',
-  targetSchema: anyTarget,
-  conditions: {
-    statement: classCondition({ read: 'reads', write: 'writes', privileged: 'privileged pods' }),
-    namespace: targetGlobCondition('namespace'),
-    verb: targetGlobCondition('verb', 'content'),
-    resource: targetGlobCondition('resource', 'content'),
-    subresource: targetGlobCondition('subresource', 'content'),
-    privileged: flagCondition('privileged'),
-  },
-};
 
 /** An SSH-shaped module: the command line and whether it is an interactive shell. */
 export const sshTestModule: TestModule = {
@@ -53,11 +38,7 @@ export const sshTestModule: TestModule = {
 };
 
 /** This build's modules plus the stand-ins. */
-export const TEST_MODULES: ReadonlyArray<TestModule> = [
-  ...CONNECTOR_MODULES,
-  kubernetesTestModule,
-  sshTestModule,
-];
+export const TEST_MODULES: ReadonlyArray<TestModule> = [...CONNECTOR_MODULES, sshTestModule];
 
 const testConfigSchema = buildConfigSchema(TEST_MODULES);
 
@@ -81,7 +62,10 @@ export function connectorWith(
         name: 'c',
         type: options.type ?? postgresModule.type,
         listen: '127.0.0.1:0',
-        target: { host: '127.0.0.1', port: 5432, database: 'app' },
+        target:
+          options.type === 'kubernetes'
+            ? { server: 'https://k8s.test:6443', token: { env: 'K8S_TOKEN' } }
+            : { host: '127.0.0.1', port: 5432, database: 'app' },
         access: { groups: ['*'] },
         default: options.default ?? 'allow',
         rules,
