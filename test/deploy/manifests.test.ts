@@ -10,6 +10,7 @@ import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { parseConfig } from '../../src/connectors/registry.js';
 import { runProcess } from '../helpers/process.js';
 import { requireCommands } from '../helpers/services.js';
+import { apiServerAvailable, startApiServer } from '../kubernetes/helpers/apiserver.js';
 
 const DEPLOY = resolve(import.meta.dirname, '../../deploy');
 const kubectl = requireCommands(['kubectl'], 'install kubectl (it renders kustomizations)');
@@ -82,6 +83,28 @@ describe.skipIf(!kubectl)('the AKS overlay', () => {
     const config = parseConfig(configMap.data['gatehouse.yaml'], 'aks/gatehouse.yaml');
     expect(config.identity.issuers[0]!.kind).toBe('entra');
   });
+});
+
+describe.skipIf(!kubectl || !apiServerAvailable())('a real API server', () => {
+  it('accepts the rendered base and AKS overlay in a server-side dry run', async () => {
+    await using server = await startApiServer();
+    for (const [dir, namespace] of [
+      ['kubernetes/base', 'default'],
+      ['kubernetes/overlays/aks', 'gatehouse'],
+    ] as const) {
+      const rendered = await runProcess('kubectl', ['kustomize', resolve(DEPLOY, dir)]);
+      expect(rendered.code, rendered.stderr).toBe(0);
+      // A dry run creates nothing, so the overlay's namespace must exist for its objects.
+      if (namespace !== 'default') server.admin(['create', 'namespace', namespace]);
+      const out = server.admin(
+        ['apply', '--dry-run=server', '-n', namespace, '-f', '-'],
+        rendered.stdout,
+      );
+      expect(out).toMatch(/deployment\.apps\/gatehouse (created|configured) \(server dry run\)/);
+      expect(out).toMatch(/networkpolicy\.networking\.k8s\.io\/gatehouse created/);
+      expect(out).toMatch(/poddisruptionbudget\.policy\/gatehouse created/);
+    }
+  }, 120_000);
 });
 
 describe('Docker Compose', () => {
