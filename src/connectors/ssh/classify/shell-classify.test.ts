@@ -136,6 +136,7 @@ const BYPASSES: Array<[string, 'denied' | 'unclassifiable']> = [
   ['find . -ok rm {} \\;', 'denied'],
   ['find . -ok rm {} ;', 'unclassifiable'],
   ['$CMD x', 'unclassifiable'],
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell text, not a template
   ['${CMD} x', 'unclassifiable'],
   ['"$CMD" x', 'unclassifiable'],
   ['$(echo rm) x', 'unclassifiable'],
@@ -167,6 +168,7 @@ const BYPASSES: Array<[string, 'denied' | 'unclassifiable']> = [
   ['case x in x) rm x;; esac', 'unclassifiable'],
   ['[[ -f x ]] && rm x', 'unclassifiable'],
   ['echo $((1+1))', 'unclassifiable'],
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell text, not a template
   ['echo ${X:-$(rm x)}', 'unclassifiable'],
   ["echo 'unclosed", 'unclassifiable'],
   ['echo "unclosed', 'unclassifiable'],
