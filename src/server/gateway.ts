@@ -17,7 +17,7 @@ import { createAuthenticator } from '../identity/index.js';
 import { compileMasking, type MaskingPlan } from '../masking/index.js';
 import { createPolicy, createPolicyTester } from '../policy/index.js';
 import { resolveSecret } from '../secrets/index.js';
-import { openStore, type Store } from '../store/index.js';
+import { openStore, type Store, storeKeyStore } from '../store/index.js';
 import { startApprovals } from './approvals-wiring.js';
 
 export interface StartOptions {
@@ -137,6 +137,7 @@ export async function startGateway(
     cleanup.push(() => api.close());
     void authenticator.warmUp();
 
+    const keys = storeKeyStore(store);
     const connectors: Connector[] = [];
     for (const [index, connectorConfig] of config.connectors.entries()) {
       const connector = factories[index]!({
@@ -148,6 +149,7 @@ export async function startGateway(
         tls,
         publicUrl: publicUrl(),
         masking: maskingOf(connectorConfig.name),
+        keys,
       });
       await connector.start();
       connectors.push(connector);

@@ -4,6 +4,7 @@ import { tickets } from './0002-tickets.js';
 import { auditChain } from './0003-audit-chain.js';
 import { auditSessionIndexes } from './0004-audit-session-indexes.js';
 import { ticketReason } from './0005-ticket-reason.js';
+import { gatewayKeys } from './0006-gateway-keys.js';
 import type { GatehouseMigration, MigrationContext, StoreDialect } from './migration-context.js';
 
 export type { GatehouseMigration, MigrationContext, StoreDialect } from './migration-context.js';
@@ -19,6 +20,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Gateho
   ['0003_audit_chain', auditChain],
   ['0004_audit_session_indexes', auditSessionIndexes],
   ['0005_ticket_reason', ticketReason],
+  ['0006_gateway_keys', gatewayKeys],
 ];
 
 /** The list above as a Kysely migration provider for one dialect. */
