@@ -13,9 +13,10 @@ import { buildConfigSchema, type Config } from '../config/schema.js';
 import type { ConnectorModule } from '../core/connector-module.js';
 import { checkSecret } from '../secrets/index.js';
 import { postgresModule } from './postgres/postgres-module.js';
+import { sshModule } from './ssh/ssh-module.js';
 
 /** Every connector module of this build, one line per protocol. */
-export const CONNECTOR_MODULES: ReadonlyArray<ConnectorModule> = [postgresModule];
+export const CONNECTOR_MODULES: ReadonlyArray<ConnectorModule> = [postgresModule, sshModule];
 
 /** The module for a connector `type`; throws when this build has none (config rejects it first). */
 export function connectorModule(type: string): ConnectorModule {
