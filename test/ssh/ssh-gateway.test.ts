@@ -1,0 +1,279 @@
+/**
+ * The SSH connector end to end: a real gateway (YAML config, dev issuer, SQLite store) in front
+ * of a real OpenSSH sshd, driven by the ssh2 client and by OpenSSH's own `ssh`.
+ */
+import { chmod, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import ssh2, { type ClientChannel, type Client as SshClient } from 'ssh2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getSession, listSessions } from '../../src/audit/read/session-queries.js';
+import { formatReplay } from '../../src/audit/session-replay.js';
+import { replayFor } from '../../src/connectors/registry.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { runProcess } from '../helpers/process.js';
+import { sshdUnavailable, startSshd, type TestSshd } from '../helpers/sshd.js';
+
+const unavailable = sshdUnavailable();
+if (unavailable && process.env['CI']) {
+  throw new Error(`SSH connector tests need sshd under CI: ${unavailable}`);
+}
+if (unavailable) console.warn(`skipping SSH connector tests: ${unavailable}`);
+
+interface ExecResult {
+  stdout: string;
+  stderr: string;
+  code: number | null;
+  signal?: string;
+}
+
+function connect(port: number, login: string, password: string): Promise<SshClient> {
+  return new Promise((resolve, reject) => {
+    const client = new ssh2.Client();
+    client.once('ready', () => resolve(client));
+    client.once('error', reject);
+    client.connect({ host: '127.0.0.1', port, username: login, password, readyTimeout: 10_000 });
+  });
+}
+
+function exec(
+  client: SshClient,
+  command: string,
+  onStderr?: (text: string) => void,
+): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    client.exec(command, (err, channel) => {
+      if (err) return reject(err);
+      collect(channel, onStderr).then(resolve, reject);
+    });
+  });
+}
+
+function collect(channel: ClientChannel, onStderr?: (text: string) => void): Promise<ExecResult> {
+  return new Promise((resolve) => {
+    let stdout = '';
+    let stderr = '';
+    let code: number | null = null;
+    let signal: string | undefined;
+    channel.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    channel.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      onStderr?.(d.toString());
+    });
+    channel.on('exit', (c: number | null, s?: string) => {
+      code = c;
+      signal = s;
+    });
+    channel.on('close', () => resolve({ stdout, stderr, code, ...(signal && { signal }) }));
+  });
+}
+
+describe.skipIf(unavailable !== undefined)('SSH connector against a real sshd', () => {
+  let sshd: TestSshd;
+  let gw: TestGateway;
+  let agent: SshClient;
+
+  beforeAll(async () => {
+    sshd = await startSshd();
+    gw = await startTestGateway({
+      database: 'unused',
+      connector: 'ssh-prod',
+      configure(raw) {
+        raw['connectors'] = [
+          {
+            name: 'ssh-prod',
+            type: 'ssh',
+            listen: '127.0.0.1:0',
+            target: {
+              host: sshd.host,
+              port: sshd.port,
+              logins: [sshd.user],
+              private_key: { file: sshd.gatewayKeyFile },
+              host_key: sshd.hostKey,
+            },
+            access: { groups: ['agents', 'sre'] },
+            default: 'allow',
+            rules: [
+              { name: 'no-rm', when: { command: ['rm *'] }, action: 'deny' },
+              {
+                name: 'stops-need-review',
+                when: { command: ['systemctl stop *'] },
+                action: 'review',
+                review: { approvers: ['sre'] },
+              },
+              {
+                name: 'agent-shells-need-review',
+                when: { shell: true, agent: true },
+                action: 'review',
+                review: { approvers: ['sre'] },
+              },
+            ],
+          },
+        ];
+        raw['reviews'] = { approvers: ['sre'] };
+      },
+    });
+    agent = await connect(
+      gw.port,
+      sshd.user,
+      await gw.token('agent-1', { groups: ['agents'], agent: true }),
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    agent?.end();
+    await gw?.close();
+    await sshd?.close();
+  });
+
+  it('runs an allowed command on the target as the login and returns its exit status', async () => {
+    const result = await exec(agent, 'echo hello from $(whoami); exit 3');
+    expect(result).toMatchObject({ stdout: `hello from ${sshd.user}\n`, code: 3 });
+  });
+
+  it('refuses a denied command with the rationale on stderr and exit status 126', async () => {
+    const result = await exec(agent, 'ls /tmp && rm -rf /tmp/nothing-here');
+    expect(result.code).toBe(126);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^gatehouse: denied by rule "no-rm"/);
+  });
+
+  it.each([
+    "bash -c 'rm -rf /tmp/x'",
+    'echo rm x | sh',
+    'sudo -u root -- rm x',
+    '$CMD x',
+    "python3 -c 'import os'",
+    'env X=1 nohup timeout 5 /bin/rm x',
+  ])('refuses the bypass attempt %j through the real server', async (command) => {
+    const result = await exec(agent, command);
+    expect(result.code).toBe(126);
+    expect(result.stderr).toContain('gatehouse: denied');
+  });
+
+  it('holds a command for review, says so on stderr, and runs it once approved', async () => {
+    const approver = await gw.token('alice', { groups: ['sre'] });
+    const pending = exec(agent, 'systemctl stop nothing.service 2>/dev/null; echo ran', (text) => {
+      const ticket = /ticket (\S+)\)/.exec(text)?.[1];
+      if (ticket) {
+        void fetch(`${gw.gateway.apiUrl}/api/approvals/${ticket}/approve`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${approver}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ rationale: 'ok' }),
+        });
+      }
+    });
+    const result = await pending;
+    expect(result.stderr).toMatch(/gatehouse: held for review \(ticket \S+\): http/);
+    expect(result).toMatchObject({ stdout: 'ran\n', code: 0 });
+  });
+
+  it('refuses logins it does not offer, forged tokens and identities without access', async () => {
+    const token = await gw.token('agent-2', { groups: ['agents'], agent: true });
+    await expect(connect(gw.port, 'root', token)).rejects.toThrow(/authentication/i);
+    await expect(connect(gw.port, sshd.user, `${token.slice(0, -4)}AAAA`)).rejects.toThrow(
+      /authentication/i,
+    );
+    await expect(connect(gw.port, sshd.user, 'not-a-token')).rejects.toThrow(/authentication/i);
+    const outsider = await gw.token('bob', { groups: ['marketing'] });
+    await expect(connect(gw.port, sshd.user, outsider)).rejects.toThrow(/authentication/i);
+  });
+
+  it('refuses port forwarding that no rule allows', async () => {
+    await expect(
+      new Promise((resolve, reject) =>
+        agent.forwardOut('127.0.0.1', 0, '127.0.0.1', sshd.port, (err, ch) =>
+          err ? reject(err) : resolve(ch),
+        ),
+      ),
+    ).rejects.toThrow();
+  });
+
+  it('records an interactive shell through a pty and replays it from the audit store', async () => {
+    const human = await connect(gw.port, sshd.user, await gw.token('carol', { groups: ['sre'] }));
+    const output = await new Promise<string>((resolve, reject) => {
+      human.shell({ term: 'xterm', cols: 100, rows: 30 }, (err, channel) => {
+        if (err) return reject(err);
+        let text = '';
+        let resized = false;
+        channel.on('data', (d: Buffer) => {
+          text += d.toString();
+          // Once the shell has answered: resize the window, then leave.
+          if (!resized && text.includes('shell-marker-42')) {
+            resized = true;
+            channel.setWindow(40, 120, 0, 0);
+            setTimeout(() => channel.write('exit 0\n'), 100);
+          }
+        });
+        channel.on('close', () => resolve(text));
+        channel.write('echo shell-marker-$((40+2))\n');
+      });
+    });
+    human.end();
+    expect(output).toContain('shell-marker-42');
+    const commands = await waitForCommands(gw, 'carol');
+    const shell = commands.find((c) => c.classes.includes('shell'));
+
+    expect(shell?.outcome?.tag).toBe('exit 0');
+    const result = shell?.outcome?.result;
+    expect(result?.kind).toBe('terminal');
+    if (result?.kind !== 'terminal') return;
+    expect(result.header).toMatchObject({ version: 2, width: 100, height: 30 });
+    expect(result.events.some((e) => e[1] === 'i' && e[2].includes('echo shell-marker'))).toBe(
+      true,
+    );
+    expect(result.events.some((e) => e[1] === 'o' && e[2].includes('shell-marker-42'))).toBe(true);
+    expect(result.events.some((e) => e[1] === 'r' && e[2] === '120x40')).toBe(true);
+    const [stored] = await listSessions(gw.gateway.store, { subject: 'carol' });
+    const session = stored && (await getSession(gw.gateway.store, stored.id));
+    if (!session) throw new Error('no session recorded');
+    const replay = formatReplay(session, replayFor('ssh'));
+    expect(replay).toContain('shell-marker-42');
+    expect(replay).toContain('-- exit 0');
+  });
+
+  it('works with OpenSSH ssh: token by askpass, exec, denial with 126', async () => {
+    const askpass = join(sshd.dir, 'askpass.sh');
+    const token = await gw.token('agent-3', { groups: ['agents'], agent: true });
+    await writeFile(askpass, `#!/bin/sh\necho '${token}'\n`);
+    await chmod(askpass, 0o700);
+    const env = {
+      ...process.env,
+      SSH_ASKPASS: askpass,
+      SSH_ASKPASS_REQUIRE: 'force',
+      DISPLAY: ':0',
+    };
+    const base = [
+      '-F',
+      '/dev/null',
+      '-o',
+      'StrictHostKeyChecking=no',
+      '-o',
+      `UserKnownHostsFile=${join(sshd.dir, 'known_hosts')}`,
+      '-o',
+      'PreferredAuthentications=password,keyboard-interactive',
+      '-o',
+      'PubkeyAuthentication=no',
+      '-p',
+      String(gw.port),
+      `${sshd.user}@127.0.0.1`,
+    ];
+    const ok = await runProcess('ssh', [...base, 'echo', 'via-openssh'], { env });
+    expect(ok.stdout).toBe('via-openssh\n');
+    expect(ok.code).toBe(0);
+    const denied = await runProcess('ssh', [...base, 'rm -rf /tmp/x'], { env });
+    expect(denied.code).toBe(126);
+    expect(denied.stderr).toContain('gatehouse: denied by rule "no-rm"');
+  });
+});
+
+async function waitForCommands(gw: TestGateway, subject: string) {
+  for (let i = 0; i < 100; i++) {
+    const [stored] = await listSessions(gw.gateway.store, { subject });
+    const full = stored && (await getSession(gw.gateway.store, stored.id));
+    if (full?.commands.length && full.commands.every((c) => c.outcome)) return full.commands;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`the commands of ${subject} never completed`);
+}
