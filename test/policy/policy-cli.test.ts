@@ -159,7 +159,7 @@ describe('runPolicyTest', () => {
       ),
     ).toBe(1);
     expect(k8s.out.stderr).toMatch(
-      /connectors\[2\]\.type: unknown connector type "kubernetes" \(available: postgres\)/,
+      /connectors\[2\]\.type: unknown connector type "kubernetes" \(available: postgres, ssh\)/,
     );
     const missing = capture();
     expect(

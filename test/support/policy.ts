@@ -52,11 +52,12 @@ export const sshTestModule: TestModule = {
   },
 };
 
-/** This build's modules plus the stand-ins. */
+/** This build's modules plus the stand-ins for the types it has no module for. */
 export const TEST_MODULES: ReadonlyArray<TestModule> = [
   ...CONNECTOR_MODULES,
-  kubernetesTestModule,
-  sshTestModule,
+  ...[kubernetesTestModule, sshTestModule].filter(
+    (standIn) => !CONNECTOR_MODULES.some((module) => module.type === standIn.type),
+  ),
 ];
 
 const testConfigSchema = buildConfigSchema(TEST_MODULES);
@@ -68,6 +69,14 @@ export const testPolicy = () => createPolicy(TEST_MODULES);
 export function conditionsOf(type: string): PolicyModule['conditions'] {
   return TEST_MODULES.find((m) => m.type === type)?.conditions ?? {};
 }
+
+/** A valid `target:` for the ssh module (its schema is strict). */
+const SSH_TARGET = {
+  host: '127.0.0.1',
+  logins: ['deploy'],
+  private_key: { env: 'GATEHOUSE_TEST_SSH_KEY' },
+  host_key: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
+};
 
 export function connectorWith(
   rules: unknown[],
@@ -81,7 +90,8 @@ export function connectorWith(
         name: 'c',
         type: options.type ?? postgresModule.type,
         listen: '127.0.0.1:0',
-        target: { host: '127.0.0.1', port: 5432, database: 'app' },
+        target:
+          options.type === 'ssh' ? SSH_TARGET : { host: '127.0.0.1', port: 5432, database: 'app' },
         access: { groups: ['*'] },
         default: options.default ?? 'allow',
         rules,
