@@ -107,7 +107,7 @@ export async function startSshd(): Promise<TestSshd> {
     'AllowTcpForwarding yes',
     'PermitTTY yes',
     'Subsystem sftp internal-sftp',
-    'LogLevel VERBOSE',
+    `LogLevel ${process.env['GATEHOUSE_TEST_SSHD_LOG'] ?? 'VERBOSE'}`,
   ].join('\n');
   await writeFile(join(dir, 'sshd_config'), `${config}\n`);
   const child = spawn(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config')], {

@@ -26,12 +26,17 @@ interface ExecResult {
   signal?: string;
 }
 
-function connect(port: number, login: string, password: string): Promise<SshClient> {
+function connect(
+  port: number,
+  login: string,
+  password: string,
+  host = '127.0.0.1',
+): Promise<SshClient> {
   return new Promise((resolve, reject) => {
     const client = new ssh2.Client();
     client.once('ready', () => resolve(client));
     client.once('error', reject);
-    client.connect({ host: '127.0.0.1', port, username: login, password, readyTimeout: 10_000 });
+    client.connect({ host, port, username: login, password, readyTimeout: 10_000 });
   });
 }
 
@@ -110,6 +115,35 @@ describe.skipIf(unavailable !== undefined)('SSH connector against a real sshd', 
               },
             ],
           },
+          {
+            name: 'ssh-cert',
+            type: 'ssh',
+            listen: '127.0.0.2:0',
+            target: {
+              host: sshd.host,
+              port: sshd.port,
+              logins: [sshd.user],
+              user_ca: { file: sshd.userCaFile },
+              host_key: sshd.hostKey,
+            },
+            access: { groups: ['sre'] },
+            default: 'allow',
+          },
+          {
+            name: 'ssh-wrong-host-key',
+            type: 'ssh',
+            listen: '127.0.0.3:0',
+            target: {
+              host: sshd.host,
+              port: sshd.port,
+              logins: [sshd.user],
+              private_key: { file: sshd.gatewayKeyFile },
+              host_key:
+                'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
+            },
+            access: { groups: ['sre'] },
+            default: 'allow',
+          },
         ];
         raw['reviews'] = { approvers: ['sre'] };
       },
@@ -122,6 +156,7 @@ describe.skipIf(unavailable !== undefined)('SSH connector against a real sshd', 
   }, 60_000);
 
   afterAll(async () => {
+    if (process.env['DEBUG_SSHD']) console.log('SSHD', sshd?.log());
     agent?.end();
     await gw?.close();
     await sshd?.close();
@@ -233,6 +268,31 @@ describe.skipIf(unavailable !== undefined)('SSH connector against a real sshd', 
     expect(replay).toContain('-- exit 0');
   });
 
+  it('logs in to the target with a one-minute certificate from user_ca, pty included', async () => {
+    const { host, port } = addressOf(gw, 'ssh-cert');
+    const token = await gw.token('dave', { groups: ['sre'] });
+    const human = await connect(port, sshd.user, token, host);
+    const result = await new Promise<ExecResult>((resolve, reject) => {
+      human.exec('tty >/dev/null && echo has-tty; whoami', { pty: true }, (err, channel) =>
+        err ? reject(err) : collect(channel).then(resolve, reject),
+      );
+    });
+    human.end();
+    expect(result.stdout.replace(/\r/g, '')).toBe(`has-tty\n${sshd.user}\n`);
+    expect(sshd.log()).toMatch(/Accepted publickey for \S+ .*ID gatehouse session \S+ for dave/);
+  });
+
+  it('refuses to talk to a target whose host key is not the configured one', async () => {
+    const { host, port } = addressOf(gw, 'ssh-wrong-host-key');
+    const token = await gw.token('erin', { groups: ['sre'] });
+    const human = await connect(port, sshd.user, token, host);
+    const result = await exec(human, 'whoami');
+    human.end();
+    expect(result.code).toBe(255);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('host key that is not in target.host_key');
+  });
+
   it('works with OpenSSH ssh: token by askpass, exec, denial with 126', async () => {
     const askpass = join(sshd.dir, 'askpass.sh');
     const token = await gw.token('agent-3', { groups: ['agents'], agent: true });
@@ -267,6 +327,12 @@ describe.skipIf(unavailable !== undefined)('SSH connector against a real sshd', 
     expect(denied.stderr).toContain('gatehouse: denied by rule "no-rm"');
   });
 });
+
+function addressOf(gw: TestGateway, name: string): { host: string; port: number } {
+  const connector = gw.gateway.connectors.find((c) => c.name === name);
+  if (!connector) throw new Error(`no connector ${name}`);
+  return connector.address();
+}
 
 async function waitForCommands(gw: TestGateway, subject: string) {
   for (let i = 0; i < 100; i++) {

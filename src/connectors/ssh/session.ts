@@ -19,7 +19,11 @@ import type { GateSession, Permit } from '../../core/gate.js';
 import { execCommand, forwardCommand, shellCommand, subsystemCommand } from './command.js';
 import { renderSshError } from './errors.js';
 import { sshConfig } from './target/config.js';
-import { connectTarget } from './target/target-client.js';
+import { connectTarget, type TargetLogin } from './target/target-client.js';
+import { signCertificate } from './target/user-certificate.js';
+
+/** How long a session's target certificate is valid: it is used once, to log in. */
+const CERTIFICATE_TTL_MS = 60_000;
 
 /** The exit status a refused request ends with (as a shell reports "cannot execute"). */
 export const REFUSED_EXIT_STATUS = 126;
@@ -74,17 +78,27 @@ export class SshSession {
     this.#target ??= (async () => {
       const { deps, connector, login } = this.#options;
       const live = sshConfig(deps.gate.connectorConfig(connector));
-      if (!live.target.private_key) {
+      const { private_key: key, user_ca: ca } = live.target;
+      let credential: TargetLogin['credential'];
+      if (key) credential = { privateKey: deps.secret(key) };
+      else if (ca) {
+        const identity = this.gateSession.identity;
+        credential = {
+          certificate: signCertificate({
+            caKey: deps.secret(ca),
+            principals: [login],
+            keyId: `gatehouse session ${this.gateSession.id} for ${identity.subject}`,
+            ttlMs: CERTIFICATE_TTL_MS,
+            extensions: ['permit-pty', 'permit-port-forwarding'],
+          }),
+        };
+      } else {
         throw new GatehouseError(
           'target_unavailable',
-          'the connector has no private_key for the target',
+          'the connector has no credential for the target',
         );
       }
-      const client = await connectTarget({
-        target: live.target,
-        login,
-        privateKey: deps.secret(live.target.private_key),
-      });
+      const client = await connectTarget({ target: live.target, login, credential });
       this.#targetClient = client;
       client.on('close', () => {
         this.#target = undefined;
@@ -315,11 +329,13 @@ function relay(
   channel.pipe(remote);
   remote.pipe(channel, { end: false });
   remote.stderr.pipe(channel.stderr, { end: false });
+  let exited: (() => void) | undefined;
   remote.on('exit', (code: number | null, signalName?: string) => {
     if (code === null || code === undefined) signal = signalName;
     else status = code;
+    exited?.();
   });
-  remote.on('close', () => {
+  const finish = () => {
     if (signal !== undefined) channel.exit(signal.replace(/^SIG/, ''));
     else if (status !== undefined) channel.exit(status);
     channel.end();
@@ -328,6 +344,18 @@ function relay(
       tag: signal !== undefined ? `signal ${signal}` : `exit ${status ?? 'unknown'}`,
       ...(recorder && { result: recorder.result() }),
     });
+  };
+  remote.on('close', () => {
+    if (status !== undefined || signal !== undefined) {
+      finish();
+      return;
+    }
+    // The exit status can trail the close by a moment; wait briefly for it.
+    const timer = setTimeout(finish, 250);
+    exited = () => {
+      clearTimeout(timer);
+      finish();
+    };
   });
   channel.on('close', () => remote.close());
 }

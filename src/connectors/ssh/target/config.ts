@@ -12,8 +12,8 @@ const publicKeyLine = z
 
 /**
  * An ssh connector's `target:` section (the module's `targetSchema`): where the target sshd is,
- * the logins clients may ask for, how the gateway proves itself (its own private key, or — not
- * in this build yet — certificates signed by a user CA), and the host key it must present.
+ * the logins clients may ask for, how the gateway proves itself (its own private key, or
+ * one-minute certificates signed by a user CA), and the host key it must present.
  */
 export const sshTargetSchema = z
   .strictObject({
@@ -23,7 +23,10 @@ export const sshTargetSchema = z
     logins: z.array(z.string().regex(/^[a-z_][a-z0-9_.-]*$/i, 'a login name')).min(1),
     /** The gateway's key for the target (`{file}` or `{env}`), OpenSSH or PEM format. */
     private_key: secretRef.optional(),
-    /** Signs a one-minute user certificate per session (not supported by this build yet). */
+    /**
+     * A user CA's private key: the gateway signs a one-minute certificate for a fresh key per
+     * client session (the target's sshd trusts the CA with `TrustedUserCAKeys`).
+     */
     user_ca: secretRef.optional(),
     /**
      * The target's host key(s), as OpenSSH public key lines: the connection is refused when the
@@ -34,19 +37,12 @@ export const sshTargetSchema = z
     connect_timeout_ms: z.number().int().min(100).max(300_000).optional(),
   })
   .superRefine((target, ctx) => {
-    if (target.user_ca !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['user_ca'],
-        message:
-          'user certificates for the target are not supported by this build yet: use private_key',
-      });
-    }
-    if (target.private_key === undefined && target.user_ca === undefined) {
+    if ((target.private_key === undefined) === (target.user_ca === undefined)) {
       ctx.addIssue({
         code: 'custom',
         path: ['private_key'],
-        message: 'the gateway needs its own credential for the target: set private_key',
+        message:
+          'the gateway needs exactly one credential for the target: private_key, or user_ca (one-minute certificates)',
       });
     }
   });

@@ -6,18 +6,19 @@ import { timingSafeEqual } from 'node:crypto';
 import ssh2, { type Client as SshClient } from 'ssh2';
 import { GatehouseError } from '../../../core/errors.js';
 import { hostKeyBlobs, type SshTargetConfig } from './config.js';
+import { presentCertificate, type UserCertificate } from './user-certificate.js';
 
 const { Client } = ssh2;
 
 export interface TargetLogin {
   target: SshTargetConfig;
   login: string;
-  /** The private key's text (resolved from `target.private_key`). */
-  privateKey: string;
+  /** The private key's text (resolved from `target.private_key`), or a session certificate. */
+  credential: { privateKey: string } | { certificate: UserCertificate };
 }
 
 /** Connects and authenticates; throws `target_unavailable` with the reason. */
-export function connectTarget({ target, login, privateKey }: TargetLogin): Promise<SshClient> {
+export function connectTarget({ target, login, credential }: TargetLogin): Promise<SshClient> {
   const allowed = hostKeyBlobs(target);
   let presented: Buffer | undefined;
   return new Promise((resolve, reject) => {
@@ -44,7 +45,8 @@ export function connectTarget({ target, login, privateKey }: TargetLogin): Promi
       host: target.host,
       port: target.port,
       username: login,
-      privateKey,
+      privateKey:
+        'privateKey' in credential ? credential.privateKey : credential.certificate.privateKey,
       readyTimeout: target.connect_timeout_ms ?? 10_000,
       keepaliveInterval: 30_000,
       hostVerifier: (key: Buffer) => {
@@ -52,6 +54,13 @@ export function connectTarget({ target, login, privateKey }: TargetLogin): Promi
         return allowed.some((k) => sameBytes(k, key));
       },
     });
+    if ('certificate' in credential) {
+      try {
+        presentCertificate(client, credential.certificate);
+      } catch (err) {
+        fail(err instanceof Error ? err : new Error(String(err)));
+      }
+    }
   });
 }
 
