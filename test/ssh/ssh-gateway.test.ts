@@ -108,6 +108,12 @@ describe.skipIf(unavailable !== undefined)('SSH connector against a real sshd', 
                 review: { approvers: ['sre'] },
               },
               {
+                name: 'restarts-need-review',
+                when: { command: ['systemctl restart *'] },
+                action: 'review',
+                review: { approvers: ['sre'] },
+              },
+              {
                 name: 'agent-shells-need-review',
                 when: { shell: true, agent: true },
                 action: 'review',
@@ -128,6 +134,13 @@ describe.skipIf(unavailable !== undefined)('SSH connector against a real sshd', 
             },
             access: { groups: ['sre'] },
             default: 'allow',
+            rules: [
+              {
+                name: 'forward-to-target-ssh',
+                when: { request: ['port_forward'] },
+                action: 'allow',
+              },
+            ],
           },
           {
             name: 'ssh-wrong-host-key',
@@ -204,6 +217,56 @@ describe.skipIf(unavailable !== undefined)('SSH connector against a real sshd', 
     expect(result).toMatchObject({ stdout: 'ran\n', code: 0 });
   });
 
+  it("runs the reviewer's command when the reviewer modifies it, and refuses one the reviewer denies", async () => {
+    const approver = await gw.token('alice', { groups: ['sre'] });
+    const review = (action: 'modify' | 'deny', body: Record<string, string>) => (text: string) => {
+      const ticket = /ticket (\S+)\)/.exec(text)?.[1];
+      if (!ticket) return;
+      void fetch(`${gw.gateway.apiUrl}/api/approvals/${ticket}/${action}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${approver}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    };
+    const modified = await exec(
+      agent,
+      'systemctl restart nginx',
+      review('modify', { command: 'echo restarted-by-reviewer', rationale: 'dry run first' }),
+    );
+    expect(modified.stderr).toContain(
+      'gatehouse: a reviewer changed the command; running: echo restarted-by-reviewer',
+    );
+    expect(modified).toMatchObject({ stdout: 'restarted-by-reviewer\n', code: 0 });
+    const denied = await exec(
+      agent,
+      'systemctl restart postgresql',
+      review('deny', { rationale: 'not during business hours' }),
+    );
+    expect(denied.code).toBe(126);
+    expect(denied.stdout).toBe('');
+    expect(denied.stderr).toContain('not during business hours');
+  });
+
+  it('records denials and outputs so the session replays as the client saw it', async () => {
+    const commands = await waitForCommands(gw, 'agent-1');
+    expect(commands[0]).toMatchObject({
+      decision: { action: 'allow' },
+      outcome: { tag: 'exit 3' },
+    });
+    const denied = commands.find((c) => c.text === 'ls /tmp && rm -rf /tmp/nothing-here');
+    expect(denied).toMatchObject({ decision: { action: 'deny', rule: 'no-rm' } });
+    expect(denied?.executedText).toBeUndefined();
+    const unclassifiable = commands.find((c) => c.text === '$CMD x');
+    expect(unclassifiable?.unclassifiable).toBe(true);
+    const [stored] = await listSessions(gw.gateway.store, { subject: 'agent-1' });
+    const session = stored && (await getSession(gw.gateway.store, stored.id));
+    if (!session) throw new Error('no session recorded');
+    const replay = formatReplay(session, replayFor('ssh'));
+    expect(replay).toContain(`hello from ${sshd.user}\n-- exit 3`);
+    expect(replay).toContain('gatehouse: denied by rule "no-rm"');
+    expect(replay).toContain('-- exit status 126');
+  });
+
   it('refuses logins it does not offer, forged tokens and identities without access', async () => {
     const token = await gw.token('agent-2', { groups: ['agents'], agent: true });
     await expect(connect(gw.port, 'root', token)).rejects.toThrow(/authentication/i);
@@ -266,6 +329,55 @@ describe.skipIf(unavailable !== undefined)('SSH connector against a real sshd', 
     const replay = formatReplay(session, replayFor('ssh'));
     expect(replay).toContain('shell-marker-42');
     expect(replay).toContain('-- exit 0');
+  });
+
+  it('keeps the recording of a shell whose client drops the connection', async () => {
+    const human = await connect(gw.port, sshd.user, await gw.token('grace', { groups: ['sre'] }));
+    await new Promise<void>((resolve, reject) => {
+      human.shell({ term: 'xterm', cols: 80, rows: 24 }, (err, channel) => {
+        if (err) return reject(err);
+        let text = '';
+        channel.on('data', (d: Buffer) => {
+          text += d.toString();
+          if (text.includes('dropped-marker-7')) resolve();
+        });
+        channel.write('echo dropped-marker-$((3+4))\n');
+      });
+    });
+    human.end();
+    const commands = await waitForCommands(gw, 'grace');
+    expect(commands[0]?.outcome?.tag).toBe('client disconnected');
+    const result = commands[0]?.outcome?.result;
+    expect(
+      result?.kind === 'terminal' && result.events.some((e) => e[2].includes('dropped-marker-7')),
+    ).toBe(true);
+  });
+
+  it('forwards a port when a rule allows it, and records it', async () => {
+    const { host, port } = addressOf(gw, 'ssh-cert');
+    const human = await connect(
+      port,
+      sshd.user,
+      await gw.token('frank', { groups: ['sre'] }),
+      host,
+    );
+    const banner = await new Promise<string>((resolve, reject) => {
+      human.forwardOut('127.0.0.1', 0, '127.0.0.1', sshd.port, (err, channel) => {
+        if (err) return reject(err);
+        channel.once('data', (d: Buffer) => {
+          resolve(d.toString());
+          channel.close();
+        });
+      });
+    });
+    human.end();
+    expect(banner).toMatch(/^SSH-2\.0-OpenSSH/);
+    const commands = await waitForCommands(gw, 'frank');
+    expect(commands[0]).toMatchObject({
+      text: `port forward 127.0.0.1:${sshd.port}`,
+      classes: ['port_forward'],
+      decision: { action: 'allow', rule: 'forward-to-target-ssh' },
+    });
   });
 
   it('logs in to the target with a one-minute certificate from user_ca, pty included', async () => {
@@ -338,7 +450,10 @@ async function waitForCommands(gw: TestGateway, subject: string) {
   for (let i = 0; i < 100; i++) {
     const [stored] = await listSessions(gw.gateway.store, { subject });
     const full = stored && (await getSession(gw.gateway.store, stored.id));
-    if (full?.commands.length && full.commands.every((c) => c.outcome)) return full.commands;
+    // Refused commands never run, so they have no outcome.
+    const done = (c: { outcome?: unknown; executedText?: string }) =>
+      c.outcome !== undefined || c.executedText === undefined;
+    if (full?.commands.length && full.commands.every(done)) return full.commands;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`the commands of ${subject} never completed`);

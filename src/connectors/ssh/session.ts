@@ -46,6 +46,8 @@ export class SshSession {
   readonly #options: SshSessionOptions;
   #target: Promise<SshClient> | undefined;
   #targetClient: SshClient | undefined;
+  /** Requests still running: each records its outcome so far when the client disconnects. */
+  readonly #running = new Set<() => void>();
 
   constructor(options: SshSessionOptions) {
     this.#options = options;
@@ -53,6 +55,8 @@ export class SshSession {
     const { client } = options;
     this.closed = new Promise((resolve) => {
       client.on('close', () => {
+        // Outcomes first (a dropped shell keeps its recording), then the session's end.
+        for (const disconnect of [...this.#running]) disconnect();
         this.#targetClient?.end();
         void this.gateSession.close('client disconnected').then(resolve, resolve);
       });
@@ -210,7 +214,11 @@ export class SshSession {
         ? new TerminalRecorder({ limits, width: pty?.cols, height: pty?.rows })
         : undefined;
     started(remote, recorder);
-    relay(channel, remote, recorder, (outcome) => this.gateSession.complete(permit, outcome));
+    const disconnect = relay(channel, remote, recorder, (outcome) => {
+      this.#running.delete(disconnect);
+      this.gateSession.complete(permit, outcome);
+    });
+    this.#running.add(disconnect);
   }
 
   #refuse(channel: ServerChannel, err: unknown, status: number): void {
@@ -266,8 +274,18 @@ export class SshSession {
       );
       const channel = accept();
       channel.pipe(remote).pipe(channel);
+      let done = false;
+      const finish = (tag: string) => {
+        if (done) return;
+        done = true;
+        this.#running.delete(disconnect);
+        this.gateSession.complete(permit, { tag });
+      };
+      const disconnect = () => finish('client disconnected');
+      this.#running.add(disconnect);
+      channel.on('close', () => remote.close());
       remote.on('close', () => {
-        this.gateSession.complete(permit, { tag: 'forward closed' });
+        finish('forward closed');
         channel.end();
       });
     } catch (err) {
@@ -318,7 +336,7 @@ function relay(
   remote: ClientChannel,
   recorder: TerminalRecorder | undefined,
   complete: (outcome: Omit<CommandOutcome, 'durationMs'>) => void,
-): void {
+): () => void {
   let status: number | undefined;
   let signal: string | undefined;
   if (recorder) {
@@ -335,13 +353,24 @@ function relay(
     else status = code;
     exited?.();
   });
-  const finish = () => {
-    if (signal !== undefined) channel.exit(signal.replace(/^SIG/, ''));
-    else if (status !== undefined) channel.exit(status);
-    channel.end();
+  let done = false;
+  const finish = (disconnected = false) => {
+    if (done) return;
+    done = true;
+    if (!disconnected) {
+      if (signal !== undefined) channel.exit(signal.replace(/^SIG/, ''));
+      else if (status !== undefined) channel.exit(status);
+      channel.end();
+    }
     recorder?.exit(status, signal);
+    const ended =
+      signal !== undefined
+        ? `signal ${signal}`
+        : status !== undefined
+          ? `exit ${status}`
+          : undefined;
     complete({
-      tag: signal !== undefined ? `signal ${signal}` : `exit ${status ?? 'unknown'}`,
+      tag: ended ?? (disconnected ? 'client disconnected' : 'exit unknown'),
       ...(recorder && { result: recorder.result() }),
     });
   };
@@ -351,11 +380,12 @@ function relay(
       return;
     }
     // The exit status can trail the close by a moment; wait briefly for it.
-    const timer = setTimeout(finish, 250);
+    const timer = setTimeout(() => finish(), 250);
     exited = () => {
       clearTimeout(timer);
       finish();
     };
   });
   channel.on('close', () => remote.close());
+  return () => finish(true);
 }
