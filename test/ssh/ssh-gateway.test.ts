@@ -329,6 +329,16 @@ describe.skipIf(unavailable !== undefined)('SSH connector against a real sshd', 
     const replay = formatReplay(session, replayFor('ssh'));
     expect(replay).toContain('shell-marker-42');
     expect(replay).toContain('-- exit 0');
+    // The console's player fetches the same recording as asciicast v2.
+    const reader = await gw.token('alice', { groups: ['sre'] });
+    const response = await fetch(`${gw.gateway.apiUrl}/api/sessions/${session.id}/recording`, {
+      headers: { authorization: `Bearer ${reader}` },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('application/x-asciicast');
+    const [header, ...events] = (await response.text()).trimEnd().split('\n');
+    expect(JSON.parse(header ?? '')).toMatchObject({ version: 2, width: 100, height: 30 });
+    expect(events.some((line) => line.includes('shell-marker-42'))).toBe(true);
   });
 
   it('keeps the recording of a shell whose client drops the connection', async () => {
