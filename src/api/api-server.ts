@@ -13,6 +13,7 @@ import { bearerAuth } from './bearer-auth.js';
 import { type HealthDeps, registerHealthRoutes } from './health-routes.js';
 import { errorSchema, ticketSchema } from './schemas.js';
 import { registerSessionRoutes } from './session-routes.js';
+import { registerSshRoutes, type SshRoutesDeps } from './ssh-routes.js';
 
 export interface ApiDeps extends HealthDeps {
   logger: Logger;
@@ -26,6 +27,8 @@ export interface ApiDeps extends HealthDeps {
    * no Authorization header. Given by the composition root so the API never imports the console.
    */
   sessionToken: (request: FastifyRequest) => string | undefined;
+  /** `POST /api/ssh/certificate` (gatehouse login --ssh); absent, it is not served. */
+  ssh?: SshRoutesDeps;
 }
 
 /** The HTTP API: health and metrics at the root, the REST API under /api with bearer tokens. */
@@ -68,6 +71,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     registerApprovalRoutes(api, deps.approvals, deps.clock);
     if (deps.audit) registerSessionRoutes(api, deps.audit);
     if (deps.audit) registerAuditRoutes(api, deps.audit);
+    if (deps.ssh) registerSshRoutes(api, deps.ssh);
   });
   return app;
 }

@@ -108,6 +108,8 @@ export async function startGateway(
       approvals: approvals.service,
     });
 
+    const keys = storeKeyStore(store);
+    const started: Connector[] = [];
     const api = await buildApi({
       logger,
       metrics,
@@ -118,6 +120,19 @@ export async function startGateway(
       pingStore: () => store.ping(),
       accepting: () => accepting,
       sessionToken: consoleSessionToken,
+      ssh: {
+        keys,
+        clock,
+        // The listeners as bound (a config may say port 0).
+        sshListeners: () =>
+          started
+            .filter((c) => c.type === 'ssh')
+            .map((c) => ({
+              name: c.name,
+              ...c.address(),
+              logins: loginsOf(live.connectors.find((l) => l.name === c.name)?.target),
+            })),
+      },
     });
     await registerConsole(api, {
       console: config.server.console,
@@ -137,7 +152,6 @@ export async function startGateway(
     cleanup.push(() => api.close());
     void authenticator.warmUp();
 
-    const keys = storeKeyStore(store);
     const connectors: Connector[] = [];
     for (const [index, connectorConfig] of config.connectors.entries()) {
       const connector = factories[index]!({
@@ -153,6 +167,7 @@ export async function startGateway(
       });
       await connector.start();
       connectors.push(connector);
+      started.push(connector);
       cleanup.push(() => connector.stop(options.drainMs ?? 10_000));
       const { host, port } = connector.address();
       logger.info(
@@ -192,6 +207,12 @@ export async function startGateway(
 }
 
 const NO_MASKING = compileMasking([]);
+
+/** `target.logins` of an ssh connector (validated by its module; read here without it). */
+function loginsOf(target: unknown): string[] {
+  const logins = (target as { logins?: unknown } | null)?.logins;
+  return Array.isArray(logins) ? logins.filter((l): l is string => typeof l === 'string') : [];
+}
 
 /** Compiles each connector's masking rules; throws MaskingConfigError before anything starts. */
 function compileConnectorMasking(config: Config): Map<string, MaskingPlan> {

@@ -2,13 +2,16 @@
  * The SSH connector end to end: a real gateway (YAML config, dev issuer, SQLite store) in front
  * of a real OpenSSH sshd, driven by the ssh2 client and by OpenSSH's own `ssh`.
  */
-import { chmod, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ssh2, { type ClientChannel, type Client as SshClient } from 'ssh2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getSession, listSessions } from '../../src/audit/read/session-queries.js';
 import { formatReplay } from '../../src/audit/session-replay.js';
+import { loginSsh } from '../../src/cli/commands/login-ssh.js';
 import { replayFor } from '../../src/connectors/registry.js';
+import { signCertificate } from '../../src/connectors/ssh/target/user-certificate.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { runProcess } from '../helpers/process.js';
 import { sshdUnavailable, startSshd, type TestSshd } from '../helpers/sshd.js';
@@ -413,6 +416,75 @@ describe.skipIf(unavailable !== undefined)('SSH connector against a real sshd', 
     expect(result.code).toBe(255);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain('host key that is not in target.host_key');
+  });
+
+  it('gatehouse login --ssh: a gateway certificate logs OpenSSH in without a token; others are refused', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gatehouse-login-ssh-'));
+    try {
+      const token = await gw.token('henry', { groups: ['agents'], agent: true });
+      const result = await loginSsh({
+        config: join(dir, 'none.yaml'),
+        token,
+        apiUrl: gw.gateway.apiUrl,
+        dir,
+        connector: 'ssh-prod',
+      });
+      expect(result.sshLine).toBe(
+        `ssh -i ${join(dir, 'id_ed25519')} -o UserKnownHostsFile=${join(dir, 'known_hosts')} -o IdentitiesOnly=yes -p ${gw.port} ${sshd.user}@127.0.0.1`,
+      );
+      const ssh = (keyFile: string, command: string) =>
+        runProcess('ssh', [
+          '-F',
+          '/dev/null',
+          '-i',
+          keyFile,
+          '-o',
+          `UserKnownHostsFile=${join(dir, 'known_hosts')}`,
+          '-o',
+          'StrictHostKeyChecking=yes',
+          '-o',
+          'IdentitiesOnly=yes',
+          '-o',
+          'BatchMode=yes',
+          '-p',
+          String(gw.port),
+          `${sshd.user}@127.0.0.1`,
+          command,
+        ]);
+      const ok = await ssh(result.keyFile, 'whoami');
+      expect(ok.stderr).toBe('');
+      expect(ok).toMatchObject({ stdout: `${sshd.user}\n`, code: 0 });
+      const denied = await ssh(result.keyFile, 'rm -rf /tmp/x');
+      expect(denied.code).toBe(126);
+      const [session] = await listSessions(gw.gateway.store, { subject: 'henry' });
+      expect(session?.identity).toMatchObject({
+        subject: 'henry',
+        groups: ['agents'],
+        agent: true,
+      });
+
+      // A certificate claiming more (group sre) signed by another CA (the target's) is refused.
+      const claims = {
+        iss: 'urn:gatehouse:dev',
+        in: 'dev',
+        sub: 'henry',
+        groups: ['sre'],
+        agent: false,
+      };
+      const forged = signCertificate({
+        caKey: await readFile(sshd.userCaFile, 'utf8'),
+        principals: ['henry'],
+        keyId: `gatehouse:${Buffer.from(JSON.stringify(claims)).toString('base64url')}`,
+        ttlMs: 60_000,
+        publicKey: (await readFile(`${result.keyFile}.pub`, 'utf8')).trim(),
+      });
+      await writeFile(result.certificateFile, `${forged.line}\n`);
+      const refused = await ssh(result.keyFile, 'whoami');
+      expect(refused.code).toBe(255);
+      expect(refused.stderr).toContain('Permission denied');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('works with OpenSSH ssh: token by askpass, exec, denial with 126', async () => {

@@ -4,6 +4,7 @@ import { registerAuditCommand } from './audit.js';
 import { registerConfigCommand } from './config.js';
 import { registerDemoCommand } from './demo.js';
 import { registerExecCommand } from './exec.js';
+import { registerLoginCommand } from './login.js';
 import { registerPolicyCommand } from './policy.js';
 import { registerServeCommand } from './serve.js';
 import { registerSessionsCommand } from './sessions.js';
@@ -20,4 +21,5 @@ export function registerCommands(program: Command): void {
   registerExecCommand(program);
   registerSessionsCommand(program);
   registerAuditCommand(program);
+  registerLoginCommand(program);
 }

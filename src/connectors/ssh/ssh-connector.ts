@@ -11,6 +11,7 @@ import type { Connector, ConnectorDeps } from '../../core/connector.js';
 import { GatehouseError, toGatehouseError } from '../../core/errors.js';
 import { type GateSession, mayConnect } from '../../core/gate.js';
 import type { Identity } from '../../core/identity.js';
+import { verifySshCertificate } from '../../identity/ssh-certificates.js';
 import { SshSession } from './session.js';
 import { sshConfig } from './target/config.js';
 
@@ -117,7 +118,7 @@ class SshConnector implements Connector {
     });
     const clientInfo: ClientInfo = { address: info.ip, port: info.port, tls: true };
 
-    const admit = async (login: string, token: string): Promise<void> => {
+    const admit = async (login: string, token: string | Identity): Promise<void> => {
       const live = sshConfig(this.#deps.gate.connectorConfig(this.name));
       if (!live.target.logins.includes(login)) {
         throw new GatehouseError(
@@ -125,7 +126,8 @@ class SshConnector implements Connector {
           `login "${login}" is not offered by connector "${this.name}"`,
         );
       }
-      const identity: Identity = await this.#deps.authenticator.authenticate(token);
+      const identity: Identity =
+        typeof token === 'string' ? await this.#deps.authenticator.authenticate(token) : token;
       if (!mayConnect(live, identity)) {
         throw new GatehouseError(
           'access_denied',
@@ -160,7 +162,7 @@ class SshConnector implements Connector {
         if (failures >= MAX_AUTH_FAILURES) {
           ctx.reject([]);
           client.end();
-        } else ctx.reject(['password', 'keyboard-interactive']);
+        } else ctx.reject(['publickey', 'password', 'keyboard-interactive']);
       };
       const tryToken = (token: string | undefined) => {
         if (!token) {
@@ -178,8 +180,37 @@ class SshConnector implements Connector {
           'Paste an OIDC access token (gatehouse token, or your identity provider).',
           (answers) => tryToken(answers[0]),
         );
+      } else if (ctx.method === 'publickey' && this.#deps.keys) {
+        // A certificate from `gatehouse login --ssh`; other keys are not accepted (not counted
+        // as failures: OpenSSH offers every key it has).
+        const keys = this.#deps.keys;
+        // Copied now: ssh2 hands out views of its packet buffer, which the next packet reuses
+        // while the certificate is checked.
+        const presented = {
+          algo: ctx.key.algo,
+          data: Buffer.from(ctx.key.data),
+          ...(ctx.signature &&
+            ctx.blob && { signature: Buffer.from(ctx.signature), blob: Buffer.from(ctx.blob) }),
+        };
+        verifySshCertificate(keys, presented, Date.now()).then(
+          (identity) => {
+            if (!ctx.signature) {
+              ctx.accept();
+              return;
+            }
+            admit(ctx.username, identity).then(() => ctx.accept(), refuse);
+          },
+          (err: unknown) => {
+            logger.debug({ err, login: ctx.username }, 'ssh public key refused');
+            ctx.reject(['publickey', 'password', 'keyboard-interactive']);
+          },
+        );
       } else {
-        ctx.reject(['password', 'keyboard-interactive']);
+        ctx.reject(
+          this.#deps.keys
+            ? ['publickey', 'password', 'keyboard-interactive']
+            : ['password', 'keyboard-interactive'],
+        );
       }
     });
 
