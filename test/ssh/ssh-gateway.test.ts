@@ -105,6 +105,11 @@ describe.skipIf(unavailable !== undefined)('SSH connector against a real sshd', 
             rules: [
               { name: 'no-rm', when: { command: ['rm *'] }, action: 'deny' },
               {
+                name: 'no-etc-uploads',
+                when: { request: ['scp_upload'], path: ['/etc/*'] },
+                action: 'deny',
+              },
+              {
                 name: 'stops-need-review',
                 when: { command: ['systemctl stop *'] },
                 action: 'review',
@@ -519,6 +524,61 @@ describe.skipIf(unavailable !== undefined)('SSH connector against a real sshd', 
     const denied = await runProcess('ssh', [...base, 'rm -rf /tmp/x'], { env });
     expect(denied.code).toBe(126);
     expect(denied.stderr).toContain('gatehouse: denied by rule "no-rm"');
+  });
+
+  it('copies files with scp in SFTP and legacy modes, and refuses a legacy upload a rule denies', async () => {
+    const askpass = join(sshd.dir, 'askpass-scp.sh');
+    const token = await gw.token('ivy', { groups: ['sre'] });
+    await writeFile(askpass, `#!/bin/sh\necho '${token}'\n`);
+    await chmod(askpass, 0o700);
+    const env = {
+      ...process.env,
+      SSH_ASKPASS: askpass,
+      SSH_ASKPASS_REQUIRE: 'force',
+      DISPLAY: ':0',
+    };
+    const source = join(sshd.dir, 'payload.txt');
+    await writeFile(source, 'payload\n');
+    const scp = (...args: string[]) =>
+      runProcess(
+        'scp',
+        [
+          '-F',
+          '/dev/null',
+          '-o',
+          'StrictHostKeyChecking=no',
+          '-o',
+          `UserKnownHostsFile=${join(sshd.dir, 'known_hosts_scp')}`,
+          '-o',
+          'PreferredAuthentications=password,keyboard-interactive',
+          '-o',
+          'PubkeyAuthentication=no',
+          '-P',
+          String(gw.port),
+          ...args,
+        ],
+        { env },
+      );
+    const sftp = await scp(source, `${sshd.user}@127.0.0.1:via-sftp.txt`);
+    expect(sftp.code).toBe(0);
+    expect(await readFile(join(sshd.dir, 'home', 'via-sftp.txt'), 'utf8')).toBe('payload\n');
+    const legacy = await scp('-O', source, `${sshd.user}@127.0.0.1:via-scp.txt`);
+    expect(legacy.code).toBe(0);
+    expect(await readFile(join(sshd.dir, 'home', 'via-scp.txt'), 'utf8')).toBe('payload\n');
+    const denied = await scp('-O', source, `${sshd.user}@127.0.0.1:/etc/gatehouse-test`);
+    expect(denied.code).not.toBe(0);
+    expect(denied.stderr).toContain('gatehouse: denied by rule "no-etc-uploads"');
+    // Each scp is a session of its own.
+    const sessions = await listSessions(gw.gateway.store, { subject: 'ivy' });
+    const all = await Promise.all(sessions.map((x) => getSession(gw.gateway.store, x.id)));
+    const commands = all.flatMap((x) => x?.commands ?? []).sort((a, b) => a.at - b.at);
+    expect(
+      commands.map((c) => [c.text, c.classes, c.attributes?.['path'], c.decision.action]),
+    ).toEqual([
+      ['subsystem sftp', ['sftp'], undefined, 'allow'],
+      ['scp -t via-scp.txt', ['exec', 'scp_upload'], 'via-scp.txt', 'allow'],
+      ['scp -t /etc/gatehouse-test', ['exec', 'scp_upload'], '/etc/gatehouse-test', 'deny'],
+    ]);
   });
 });
 
