@@ -52,6 +52,21 @@ const CODE_FLAGS: Record<string, ReadonlySet<string>> = {
   gdb: new Set(['-ex', '--eval-command']),
 };
 
+/**
+ * Programs that run commands given as text, through a shell or later (a scheduler, a terminal
+ * multiplexer): what they run cannot be read from their arguments reliably.
+ */
+const RUNS_TEXT = new Set([
+  'parallel',
+  'tmux',
+  'screen',
+  'at',
+  'batch',
+  'crontab',
+  'dtach',
+  'byobu',
+]);
+
 /** Programs whose arguments are code, whatever the flags. */
 const ALWAYS_CODE = new Set([
   'eval',
@@ -159,6 +174,15 @@ const WRAPPERS: Record<
   unshare: { valueOptions: new Set() },
   watch: { valueOptions: new Set(['-n', '-d', '--interval', '--differences']) },
   busybox: { valueOptions: new Set() },
+  rlwrap: { valueOptions: new Set(['-f', '-H', '-l', '-P', '-s', '-t', '-w']) },
+  eatmydata: { valueOptions: new Set() },
+  proxychains: { valueOptions: new Set(['-f']) },
+  proxychains4: { valueOptions: new Set(['-f']) },
+  torsocks: { valueOptions: new Set(['-u', '-p', '-a', '-P']) },
+  firejail: { valueOptions: new Set() },
+  faketime: { valueOptions: new Set(['-m', '-f']), firstPositionalIsValue: 1 },
+  valgrind: { valueOptions: new Set() },
+  catchsegv: { valueOptions: new Set() },
   xargs: {
     valueOptions: new Set([
       '-a',
@@ -238,6 +262,30 @@ class Classifier {
     }
     const name = programName(first);
     const args = words.slice(1);
+    if (/\s/.test(first)) {
+      // `sudo -s 'rm x'` and friends hand the word to a shell: it is not one program.
+      this.fail('a program name with spaces');
+      return;
+    }
+    if (RUNS_TEXT.has(name)) {
+      this.fail(`${name} runs commands given as text`);
+      return;
+    }
+    if (name === 'flock' || name === 'runuser') {
+      const at = args.findIndex((a) => a === '-c' || a === '--command');
+      if (at >= 0) {
+        this.stringArg(args[at + 1], depth, name);
+        return;
+      }
+    }
+    if (name === 'sg' || name === 'newgrp') {
+      // `sg GROUP [-c] COMMAND`: the command is run by /bin/sh -c.
+      const rest = args.filter((a) => a !== '-c').slice(1);
+      if (args.some((a) => a === null)) this.fail(`${name}: an argument decided at run time`);
+      else if (rest.length > 0) this.script(rest.join(' '), depth + 1);
+      else if (name === 'newgrp' || args.length > 0) this.fail(`${name} opens a shell`);
+      return;
+    }
     if (ALWAYS_CODE.has(name)) {
       if (args.length > 0 || name === 'eval') this.fail(`${name} runs text as code`);
       return;
@@ -287,10 +335,11 @@ class Classifier {
     const wrapper = WRAPPERS[name];
     if (wrapper) {
       if (name === 'watch') {
+        // watch joins its arguments and runs them with `sh -c`.
         const rest = this.afterOptions(args, wrapper.valueOptions, name);
         if (rest === undefined) return;
-        if (rest.length === 1) this.stringArg(rest[0], depth, name);
-        else this.argv(rest, undefined, depth);
+        if (rest.some((a) => a === null)) this.fail('watch: a command decided at run time');
+        else this.stringArg(rest.join(' '), depth, name);
         return;
       }
       let rest = this.afterOptions(args, wrapper.valueOptions, name);
