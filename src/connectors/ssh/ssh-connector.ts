@@ -14,6 +14,7 @@ import type { Identity } from '../../core/identity.js';
 import { verifySshCertificate } from '../../identity/ssh-certificates.js';
 import { SshSession } from './session.js';
 import { sshConfig } from './target/config.js';
+import { checkSigningKey } from './target/user-certificate.js';
 
 const { Server: SshServer, utils } = ssh2;
 
@@ -53,6 +54,7 @@ class SshConnector implements Connector {
   async start(): Promise<void> {
     if (this.#server) throw new TypeError(`connector "${this.name}" is already started`);
     const { config, logger } = this.#deps;
+    this.#checkCredential();
     const hostKey = this.#options.hostKey ?? (await this.#hostKey());
     const server = new SshServer({ hostKeys: [hostKey], ident: 'Gatehouse' }, (client, info) =>
       this.#accept(client, info),
@@ -66,6 +68,25 @@ class SshConnector implements Connector {
       });
     });
     server.on('error', (err: Error) => logger.error({ err }, 'listener error'));
+  }
+
+  /** The target credential must be readable at start: a bad key fails the start, not a login. */
+  #checkCredential(): void {
+    const { target } = sshConfig(this.#deps.config);
+    const name = `connector "${this.name}"`;
+    if (target.user_ca)
+      checkSigningKey(this.#deps.secret(target.user_ca), `${name}: target.user_ca`);
+    if (target.private_key) {
+      const parsed = utils.parseKey(this.#deps.secret(target.private_key));
+      if (
+        parsed instanceof Error ||
+        (Array.isArray(parsed) ? parsed[0] : parsed)?.isPrivateKey() !== true
+      ) {
+        throw new TypeError(
+          `${name}: target.private_key is not a readable, unencrypted private key`,
+        );
+      }
+    }
   }
 
   async #hostKey(): Promise<string> {

@@ -38,6 +38,17 @@ export interface CertificateRequest {
   now?: number;
 }
 
+/** Throws TypeError unless `text` is a private key sshpk can sign with (checked at start). */
+export function checkSigningKey(text: string, what: string): void {
+  try {
+    sshpk.parsePrivateKey(text, 'auto');
+  } catch (err) {
+    throw new TypeError(
+      `${what} is not a readable, unencrypted private key: ${(err as Error).message}`,
+    );
+  }
+}
+
 /** Signs a certificate; throws TypeError when the CA key cannot be read. */
 export function signCertificate(request: CertificateRequest): UserCertificate {
   const { caKey, principals, keyId, kind = 'user', ttlMs, now = Date.now() } = request;
