@@ -14,6 +14,7 @@ import { type HealthDeps, registerHealthRoutes } from './health-routes.js';
 import { type CentralPolicyApi, registerPolicyVersionRoutes } from './policy-version-routes.js';
 import { errorSchema, ticketSchema } from './schemas.js';
 import { registerSessionRoutes } from './session-routes.js';
+import { registerSshRoutes, type SshRoutesDeps } from './ssh-routes.js';
 
 export interface ApiDeps extends HealthDeps {
   logger: Logger;
@@ -29,6 +30,8 @@ export interface ApiDeps extends HealthDeps {
    * no Authorization header. Given by the composition root so the API never imports the console.
    */
   sessionToken: (request: FastifyRequest) => string | undefined;
+  /** `POST /api/ssh/certificate` (gatehouse login --ssh); absent, it is not served. */
+  ssh?: SshRoutesDeps;
 }
 
 /** The HTTP API: health and metrics at the root, the REST API under /api with bearer tokens. */
@@ -76,6 +79,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         deps.approvals.ticketUrl(id),
       );
     }
+    if (deps.ssh) registerSshRoutes(api, deps.ssh);
   });
   return app;
 }

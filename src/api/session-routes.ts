@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { readAudit } from '../audit/read/read-store.js';
 import { assertAuditReader } from '../audit/read/readers.js';
 import { getSession, listSessions } from '../audit/read/session-queries.js';
+import { sessionRecording } from '../audit/read/session-recording.js';
 import { sessionDetailView, sessionView } from '../audit/read/session-view.js';
 import { parseTimeArg } from '../audit/read/time-arg.js';
 import type { AuditApi } from '../audit/start-audit.js';
@@ -65,6 +66,32 @@ export function registerSessionRoutes(app: FastifyInstance, audit: AuditApi): vo
       const session = await readAudit(() => getSession(audit.store, request.params.id));
       if (!session) throw new GatehouseError('not_found', `no session ${request.params.id}`);
       return sessionDetailView(session);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/api/sessions/:id/recording',
+    {
+      schema: {
+        summary:
+          "The session's terminal recordings (SSH exec output and shells) as one asciicast v2 stream",
+        security: bearerSecurity,
+        params: idParamSchema,
+        produces: ['application/x-asciicast'],
+      },
+      preHandler: reader,
+    },
+    async (request, reply) => {
+      const session = await readAudit(() => getSession(audit.store, request.params.id));
+      if (!session) throw new GatehouseError('not_found', `no session ${request.params.id}`);
+      const recording = sessionRecording(session);
+      if (recording === undefined) {
+        throw new GatehouseError(
+          'not_found',
+          `session ${request.params.id} has no terminal recording`,
+        );
+      }
+      return reply.type('application/x-asciicast').send(recording);
     },
   );
 }

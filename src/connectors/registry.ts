@@ -14,9 +14,14 @@ import type { ConnectorModule } from '../core/connector-module.js';
 import { checkSecret } from '../secrets/index.js';
 import { kubernetesModule } from './kubernetes/kubernetes-module.js';
 import { postgresModule } from './postgres/postgres-module.js';
+import { sshModule } from './ssh/ssh-module.js';
 
 /** Every connector module of this build, one line per protocol. */
-export const CONNECTOR_MODULES: ReadonlyArray<ConnectorModule> = [postgresModule, kubernetesModule];
+export const CONNECTOR_MODULES: ReadonlyArray<ConnectorModule> = [
+  postgresModule,
+  kubernetesModule,
+  sshModule,
+];
 
 /** The module for a connector `type`; throws when this build has none (config rejects it first). */
 export function connectorModule(type: string): ConnectorModule {

@@ -25,6 +25,11 @@ export interface ConnectorDeps {
    * connector resolves which column a value belongs to and asks the session's masker.
    */
   masking?: import('../masking/index.js').MaskingPlan;
+  /**
+   * Key material kept across restarts and shared by replicas (an SSH host key); absent in
+   * tests and tools that start a connector alone, which then generate keys for the process.
+   */
+  keys?: import('./key-store.js').KeyStore;
 }
 
 /** A listener for one protocol. Created by a factory, started once, stopped once. */

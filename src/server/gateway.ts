@@ -19,7 +19,7 @@ import { createAuthenticator } from '../identity/index.js';
 import { compileMasking, MaskingConfigError, type MaskingPlan } from '../masking/index.js';
 import { createPolicy, createPolicyTester, policyIssues } from '../policy/index.js';
 import { resolveSecret } from '../secrets/index.js';
-import { openStore, type Store } from '../store/index.js';
+import { openStore, type Store, storeKeyStore } from '../store/index.js';
 import { startApprovals } from './approvals-wiring.js';
 import { CentralPolicy } from './central-policy/central-policy.js';
 
@@ -156,6 +156,8 @@ export async function startGateway(
       },
     });
 
+    const keys = storeKeyStore(store);
+    const started: Connector[] = [];
     const api = await buildApi({
       logger,
       metrics,
@@ -171,6 +173,19 @@ export async function startGateway(
         }),
       accepting: () => accepting,
       sessionToken: consoleSessionToken,
+      ssh: {
+        keys,
+        clock,
+        // The listeners as bound (a config may say port 0).
+        sshListeners: () =>
+          started
+            .filter((c) => c.type === 'ssh')
+            .map((c) => ({
+              name: c.name,
+              ...c.address(),
+              logins: loginsOf(live.connectors.find((l) => l.name === c.name)?.target),
+            })),
+      },
     });
     await registerConsole(api, {
       console: config.server.console,
@@ -201,9 +216,11 @@ export async function startGateway(
         tls,
         publicUrl: publicUrl(),
         masking: maskingOf(connectorConfig.name),
+        keys,
       });
       await connector.start();
       connectors.push(connector);
+      started.push(connector);
       cleanup.push(() => connector.stop(options.drainMs ?? 10_000));
       const { host, port } = connector.address();
       logger.info(
@@ -244,6 +261,12 @@ export async function startGateway(
 }
 
 const NO_MASKING = compileMasking([]);
+
+/** `target.logins` of an ssh connector (validated by its module; read here without it). */
+function loginsOf(target: unknown): string[] {
+  const logins = (target as { logins?: unknown } | null)?.logins;
+  return Array.isArray(logins) ? logins.filter((l): l is string => typeof l === 'string') : [];
+}
 
 /** Compiles each connector's masking rules; throws MaskingConfigError before anything starts. */
 function compileConnectorMasking(config: Config): Map<string, MaskingPlan> {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { execCommand, shellCommand } from '../../src/connectors/ssh/command.js';
 import type { Command } from '../../src/core/command.js';
 import type { Identity } from '../../src/core/identity.js';
 import { connectorWith, identity, sqlCommand, testPolicy } from '../support/policy.js';
@@ -172,17 +173,17 @@ const cases: Case[] = [
     action: 'review',
   },
   {
-    name: 'ssh command glob over the command text',
+    name: 'ssh command glob over each program the request runs',
     type: 'ssh',
     rules: [{ name: 'r', when: { command: ['rm *', 'sudo *'] }, action: 'deny' }],
-    command: sqlCommand([], { text: 'sudo reboot', target: {} }),
+    command: execCommand('uptime; sudo reboot'),
     action: 'deny',
   },
   {
     name: 'ssh shell false does not match a shell',
     type: 'ssh',
     rules: [{ name: 'r', when: { shell: false }, action: 'deny' }],
-    command: sqlCommand(['shell'], { text: '', target: {} }),
+    command: shellCommand(),
     action: 'allow',
   },
   // Unclassifiable

@@ -1,10 +1,7 @@
 /**
  * Test helpers for policy: a connector exactly as the config schema produces it (so rule shapes
- * are the real, transformed ones), identities and commands with sensible defaults, and stand-in
- * modules for protocols this build has no connector for yet (ssh) (their conditions built with the
- * same policy builders a real module uses).
+ * are the real, transformed ones), and identities and commands with sensible defaults.
  */
-import { z } from 'zod';
 import {
   buildConfigSchema,
   type ConnectorConfig,
@@ -14,31 +11,12 @@ import { postgresModule } from '../../src/connectors/postgres/postgres-module.js
 import { CONNECTOR_MODULES } from '../../src/connectors/registry.js';
 import type { Command } from '../../src/core/command.js';
 import type { Identity } from '../../src/core/identity.js';
-import {
-  classCondition,
-  createPolicy,
-  flagCondition,
-  type PolicyModule,
-  textGlobCondition,
-} from '../../src/policy/index.js';
+import { createPolicy, type PolicyModule } from '../../src/policy/index.js';
 
 type TestModule = ConnectorSchemaModule & PolicyModule;
 
-const anyTarget = z.looseObject({});
-
-/** An SSH-shaped module: the command line and whether it is an interactive shell. */
-export const sshTestModule: TestModule = {
-  type: 'ssh',
-  targetSchema: anyTarget,
-  conditions: {
-    statement: classCondition({ shell: 'interactive shell', exec: 'one command' }),
-    command: textGlobCondition(),
-    shell: flagCondition('shell'),
-  },
-};
-
-/** This build's modules plus the stand-ins. */
-export const TEST_MODULES: ReadonlyArray<TestModule> = [...CONNECTOR_MODULES, sshTestModule];
+/** This build's modules (every protocol the tests name has a real one). */
+export const TEST_MODULES: ReadonlyArray<TestModule> = CONNECTOR_MODULES;
 
 const testConfigSchema = buildConfigSchema(TEST_MODULES);
 
@@ -49,6 +27,14 @@ export const testPolicy = () => createPolicy(TEST_MODULES);
 export function conditionsOf(type: string): PolicyModule['conditions'] {
   return TEST_MODULES.find((m) => m.type === type)?.conditions ?? {};
 }
+
+/** A valid `target:` for the ssh module (its schema is strict). */
+const SSH_TARGET = {
+  host: '127.0.0.1',
+  logins: ['deploy'],
+  private_key: { env: 'GATEHOUSE_TEST_SSH_KEY' },
+  host_key: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl',
+};
 
 export function connectorWith(
   rules: unknown[],
@@ -65,7 +51,9 @@ export function connectorWith(
         target:
           options.type === 'kubernetes'
             ? { server: 'https://k8s.test:6443', token: { env: 'K8S_TOKEN' } }
-            : { host: '127.0.0.1', port: 5432, database: 'app' },
+            : options.type === 'ssh'
+              ? SSH_TARGET
+              : { host: '127.0.0.1', port: 5432, database: 'app' },
         access: { groups: ['*'] },
         default: options.default ?? 'allow',
         rules,

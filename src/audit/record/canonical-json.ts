@@ -1,9 +1,11 @@
 /**
  * JSON with one spelling per value, so a hash over it can be recomputed by anyone: object keys
  * sorted by UTF-16 code units, no whitespace, strings and numbers as `JSON.stringify` writes
- * them. For the values audit records hold (strings, safe integers, booleans, null, arrays,
- * plain objects) this is RFC 8785 (JCS). `undefined` members are left out, as JSON does;
- * anything else (non-finite or fractional numbers, bigint, functions) is a programmer error.
+ * them. For the values audit records hold (strings, safe integers, finite fractions such as the
+ * seconds of an asciicast event, booleans, null, arrays, plain objects) this is RFC 8785 (JCS),
+ * whose numbers are exactly ECMAScript's shortest round-trip spelling, `JSON.stringify`'s.
+ * `undefined` members are left out, as JSON does; anything else (non-finite numbers, integers
+ * beyond 2^53 that would not read back the same, bigint, functions) is a programmer error.
  * https://www.rfc-editor.org/rfc/rfc8785
  */
 export function canonicalJson(value: unknown): string {
@@ -27,7 +29,7 @@ function stringifiesCanonically(value: unknown): boolean {
     case 'undefined':
       return true;
     case 'number':
-      return Number.isSafeInteger(value);
+      return isRecordableNumber(value);
     case 'object': {
       if (value === null) return true;
       if (Array.isArray(value)) {
@@ -50,6 +52,11 @@ function stringifiesCanonically(value: unknown): boolean {
   }
 }
 
+/** A safe integer, or a finite fraction below 2^53 (both read back exactly from their text). */
+function isRecordableNumber(value: number): boolean {
+  return Number.isSafeInteger(value) || (Number.isFinite(value) && Math.abs(value) < 2 ** 53);
+}
+
 function encode(value: unknown): string {
   switch (typeof value) {
     case 'string':
@@ -57,10 +64,12 @@ function encode(value: unknown): string {
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
-      if (!Number.isSafeInteger(value)) {
-        throw new TypeError(`audit records hold safe integers only, got ${value}`);
+      if (!isRecordableNumber(value)) {
+        throw new TypeError(
+          `audit records hold safe integers and finite fractions only, got ${value}`,
+        );
       }
-      return String(value);
+      return JSON.stringify(value);
     case 'object':
       if (value === null) return 'null';
       return Array.isArray(value) ? arrayJson(value) : objectJson(value as Record<string, unknown>);

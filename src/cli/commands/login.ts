@@ -12,6 +12,7 @@ import { loadConfig } from '../../connectors/registry.js';
 import { loadClientConfig } from '../cli-context.js';
 import { deviceLogin, type LoginTarget, refreshLogin } from '../oidc-device.js';
 import { type CachedToken, readCachedToken, tokenFresh } from '../token-cache.js';
+import { loginSsh } from './login-ssh.js';
 
 export interface LoginOptions {
   config: string;
@@ -60,12 +61,26 @@ function addLoginOptions(command: Command): Command {
     .option('--id-token', 'present the ID token instead of the access token');
 }
 
+type LoginCommandOptions = LoginOptions & {
+  ssh?: boolean;
+  sshDir?: string;
+  connector?: string;
+  token?: string;
+  apiUrl?: string;
+};
+
 export function registerLoginCommand(program: Command): void {
   addLoginOptions(
     program
       .command('login')
-      .description('sign in with your identity provider (device code); caches the tokens'),
-  ).action(async function (this: Command, options: LoginOptions) {
+      .description('sign in with your identity provider (device code); caches the tokens')
+      .option('--ssh', 'also get a short-lived SSH certificate in ~/.gatehouse/ssh (docs/ssh.md)')
+      .option('--ssh-dir <dir>', 'where --ssh writes the key, certificate and known_hosts')
+      .option('--connector <name>', 'the SSH connector the printed ssh line uses')
+      .option('--token <jwt>', 'with --ssh: this token instead of the cached login')
+      .option('--api-url <url>', 'with --ssh: gateway API base URL (default: from the config)'),
+  ).action(async function (this: Command, options: LoginCommandOptions) {
+    if (options.ssh) return sshLogin(options);
     const target = await loginTarget(options);
     const entry = await deviceLogin(target, (text) => process.stderr.write(text));
     const until = new Date(entry.expiresAt * 1000).toISOString();
@@ -73,6 +88,26 @@ export function registerLoginCommand(program: Command): void {
       `logged in to ${target.issuer}; token valid until ${until}${entry.refreshToken ? ' (refreshable)' : ''}\n`,
     );
   });
+}
+
+/**
+ * `login --ssh`: a certificate for the token given (--token, $GATEHOUSE_TOKEN), else for the
+ * cached login (refreshed, or signed in anew when a person is at the terminal).
+ */
+async function sshLogin(options: LoginCommandOptions): Promise<void> {
+  const token =
+    options.token ??
+    process.env['GATEHOUSE_TOKEN'] ??
+    (await currentToken(await loginTarget(options), process.stdin.isTTY === true)).token;
+  const result = await loginSsh({
+    config: options.config,
+    token,
+    ...(options.apiUrl !== undefined && { apiUrl: options.apiUrl }),
+    ...(options.connector !== undefined && { connector: options.connector }),
+    ...(options.sshDir !== undefined && { dir: options.sshDir }),
+  });
+  process.stderr.write(`certificate valid until ${result.validUntil}: ${result.certificateFile}\n`);
+  process.stdout.write(`${result.sshLine ?? '# the gateway has no SSH connector'}\n`);
 }
 
 /** What kubectl says about the plugin call (`KUBERNETES_EXEC_INFO`), as far as we use it. */

@@ -5,6 +5,7 @@ import { auditChain } from './0003-audit-chain.js';
 import { auditSessionIndexes } from './0004-audit-session-indexes.js';
 import { ticketReason } from './0005-ticket-reason.js';
 import { policyVersions } from './0006-policy-versions.js';
+import { gatewayKeys } from './0007-gateway-keys.js';
 import type { GatehouseMigration, MigrationContext, StoreDialect } from './migration-context.js';
 
 export type { GatehouseMigration, MigrationContext, StoreDialect } from './migration-context.js';
@@ -21,6 +22,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Gateho
   ['0004_audit_session_indexes', auditSessionIndexes],
   ['0005_ticket_reason', ticketReason],
   ['0006_policy_versions', policyVersions],
+  ['0007_gateway_keys', gatewayKeys],
 ];
 
 /** The list above as a Kysely migration provider for one dialect. */

@@ -185,7 +185,7 @@ describe('replayPostgresCommand', () => {
 
   it('is the replay the registry hands out for postgres', () => {
     expect(replayFor('postgres')).toBe(replayPostgresCommand);
-    expect(replayFor('ssh')).toBeUndefined();
+    expect(replayFor('no-such-protocol')).toBeUndefined();
     expect(replayFor('constructor')).toBeUndefined();
   });
 });
