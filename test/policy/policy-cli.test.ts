@@ -159,7 +159,7 @@ describe('runPolicyTest', () => {
       ),
     ).toBe(1);
     expect(mongo.out.stderr).toMatch(
-      /connectors\[2\]\.type: unknown connector type "mongodb" \(available: postgres, kubernetes\)/,
+      /connectors\[2\]\.type: unknown connector type "mongodb" \(available: postgres, kubernetes, ssh\)/,
     );
     const missing = capture();
     expect(
