@@ -65,6 +65,8 @@ export interface Permit {
 export class Gate {
   readonly #deps: GateDeps;
   #connectors = new Map<string, ConnectorConfig>();
+  /** Open sessions, so a policy change can reach the ones it concerns. */
+  readonly #open = new Set<GateSession>();
 
   constructor(deps: GateDeps) {
     this.#deps = deps;
@@ -93,7 +95,23 @@ export class Gate {
 
   /** Swaps in new connector policy; live sessions use it from their next command. */
   updateConnectors(connectors: ReadonlyArray<ConnectorConfig>): void {
+    const before = this.#connectors;
     this.#connectors = new Map(connectors.map((c) => [c.name, c]));
+    // Rules are read at each command; a session's masking was set up when it opened. A session
+    // whose connector's masking changed ends at its next command, so nothing reaches a client
+    // under masking that is no longer in force.
+    for (const [name, next] of this.#connectors) {
+      const previous = before.get(name);
+      if (!previous || JSON.stringify(previous.masking) === JSON.stringify(next.masking)) continue;
+      for (const session of this.#open) {
+        if (session.record.connector === name) session.maskingChanged();
+      }
+    }
+  }
+
+  /** Called by a session as it closes. */
+  forget(session: GateSession): void {
+    this.#open.delete(session);
   }
 
   connectorConfig(name: string): ConnectorConfig {
@@ -145,6 +163,7 @@ export class Gate {
       masking,
     );
     await audit.sessionStarted(session.record);
+    this.#open.add(session);
     metrics.sessionsTotal.inc({ connector, outcome: 'opened' });
     metrics.sessionsActive.inc({ connector });
     logger.info(
@@ -183,6 +202,9 @@ export class GateSession {
   #inFlight = 0;
   #idleWaiters: Array<() => void> = [];
   #expiryTimer: NodeJS.Timeout | undefined;
+  /** How the connector ends this session from the gateway's side (`onGatewayEnd`). */
+  #end: ((err: GatehouseError) => void) | undefined;
+  #maskingChanged = false;
 
   constructor(
     gate: Gate,
@@ -257,6 +279,15 @@ export class GateSession {
 
   async #check(command: Command, hooks: CheckHooks): Promise<Permit> {
     if (this.#closed) throw new GatehouseError('protocol_violation', 'session is closed');
+    if (this.#maskingChanged) {
+      const err = new GatehouseError(
+        'access_denied',
+        `the masking rules of connector "${this.record.connector}" changed; this session ended`,
+        { hint: 'connect again: new sessions are masked under the rules now in force' },
+      );
+      this.#end?.(err);
+      throw err;
+    }
     const { policy, audit, clock, metrics } = this.#deps;
     const connector = this.#gate.connectorConfig(this.record.connector);
     const startedAt = clock.now();
@@ -384,9 +415,11 @@ export class GateSession {
    * expiry, calls `end` once at that moment with a `token_invalid` error saying why. The
    * connector ends the session with it in its own protocol (an open transaction is rolled back
    * by ending the target session) and closes this session with `err.message` as the reason, so
-   * the end is recorded. Returns false when no timer was set. Cleared by `close`.
+   * the end is recorded. Returns false when no timer was set. Cleared by `close`. `end` is also
+   * how the gate ends the session for other reasons (see `maskingChanged`).
    */
   endAtTokenExpiry(end: (err: GatehouseError) => void): boolean {
+    this.#end = end;
     const expiresAt = this.record.identity.expiresAt;
     const config = this.#gate.connectorConfig(this.record.connector);
     if (!config.access.end_session_at_token_expiry || expiresAt === undefined || this.#closed) {
@@ -418,10 +451,21 @@ export class GateSession {
     return true;
   }
 
+  /**
+   * The connector's masking changed since this session opened: its next command is refused
+   * and the session ended (through the connector's `endAtTokenExpiry` callback, which is how
+   * the gate ends a session), the reason recorded. A connector that registered none refuses
+   * every further command instead.
+   */
+  maskingChanged(): void {
+    this.#maskingChanged = true;
+  }
+
   /** Ends the session record. Idempotent. */
   async close(reason: string): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#gate.forget(this);
     clearTimeout(this.#expiryTimer);
     const { audit, clock, metrics, logger } = this.#deps;
     metrics.sessionsActive.dec({ connector: this.record.connector });

@@ -8,7 +8,11 @@ import { requirePostgres } from '../helpers/services.js';
 
 const ready = await requirePostgres();
 
-/** Masking rules follow a config reload: sessions opened afterwards use the new rules. */
+/**
+ * Masking rules follow a config reload (or a central policy version): sessions opened afterwards
+ * use the new rules, and a live session whose connector's masking changed ends at its next
+ * command instead of going on under the old rules.
+ */
 describe.skipIf(!ready)('masking on reload', () => {
   let target: TestDatabase;
   let gw: TestGateway;
@@ -52,6 +56,30 @@ describe.skipIf(!ready)('masking on reload', () => {
     ).toThrow(/hash_key/);
     expect(await emailSeen()).toBe('[redacted]');
     gw.gateway.reload(withMasking([]));
+    expect(await emailSeen()).toBe('ann@example.com');
+  });
+
+  it('ends a live session at its next command when its masking changed, and only then', async () => {
+    const client = new pg.Client(await gw.clientConfig('dev-2', { groups: ['dev'] }));
+    client.on('error', () => {});
+    await client.connect();
+    try {
+      expect((await client.query('select email from users')).rows[0].email).toBe('ann@example.com');
+      // A reload that leaves masking as it was changes nothing for the session.
+      gw.gateway.reload(withMasking([]));
+      expect((await client.query('select 1 as one')).rows[0].one).toBe(1);
+
+      gw.gateway.reload(withMasking([{ columns: ['users.email'], strategy: 'redact' }]));
+      const error = (await client
+        .query('select email from users')
+        .catch((err: pg.DatabaseError) => err)) as pg.DatabaseError;
+      expect(error).toBeInstanceOf(Error);
+      expect(error.code).toBe('28000');
+      expect(error.message).toMatch(/masking rules of connector "pg" changed; this session ended/);
+    } finally {
+      await client.end().catch(() => undefined);
+      gw.gateway.reload(withMasking([]));
+    }
     expect(await emailSeen()).toBe('ann@example.com');
   });
 });
