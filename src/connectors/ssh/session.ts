@@ -18,7 +18,7 @@ import { GatehouseError, toGatehouseError } from '../../core/errors.js';
 import type { GateSession, Permit } from '../../core/gate.js';
 import { execCommand, forwardCommand, shellCommand, subsystemCommand } from './command.js';
 import { renderSshError } from './errors.js';
-import { sshConfig } from './target/config.js';
+import { hostKeyBlobs, sshConfig } from './target/config.js';
 import { connectTarget, type TargetLogin } from './target/target-client.js';
 import { signCertificate } from './target/user-certificate.js';
 
@@ -102,7 +102,8 @@ export class SshSession {
           'the connector has no credential for the target',
         );
       }
-      const client = await connectTarget({ target: live.target, login, credential });
+      const hostKeys = hostKeyBlobs(live.target, deps.secret);
+      const client = await connectTarget({ target: live.target, hostKeys, login, credential });
       this.#targetClient = client;
       client.on('close', () => {
         this.#target = undefined;

@@ -13,7 +13,7 @@ import { type GateSession, mayConnect } from '../../core/gate.js';
 import type { Identity } from '../../core/identity.js';
 import { verifySshCertificate } from '../../identity/ssh-certificates.js';
 import { SshSession } from './session.js';
-import { sshConfig } from './target/config.js';
+import { hostKeyBlobs, sshConfig } from './target/config.js';
 import { checkSigningKey } from './target/user-certificate.js';
 
 const { Server: SshServer, utils } = ssh2;
@@ -74,6 +74,11 @@ class SshConnector implements Connector {
   #checkCredential(): void {
     const { target } = sshConfig(this.#deps.config);
     const name = `connector "${this.name}"`;
+    try {
+      hostKeyBlobs(target, this.#deps.secret);
+    } catch (err) {
+      throw new TypeError(`${name}: ${(err as Error).message}`);
+    }
     if (target.user_ca)
       checkSigningKey(this.#deps.secret(target.user_ca), `${name}: target.user_ca`);
     if (target.private_key) {

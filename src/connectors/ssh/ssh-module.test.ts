@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GatehouseError } from '../../core/errors.js';
 import { sshModule } from './ssh-module.js';
+import { hostKeyBlobs, sshTargetSchema } from './target/config.js';
 
 const hostKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
 
@@ -76,5 +77,32 @@ describe('sshModule', () => {
         },
       }),
     ).toEqual(['a', 'b', '-- exit 0, 12 ms']);
+  });
+});
+
+describe('target.host_key from a file', () => {
+  const line = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
+  const target = (hostKey: unknown) =>
+    sshTargetSchema.parse({
+      host: '127.0.0.1',
+      logins: ['deploy'],
+      private_key: { env: 'KEY' },
+      host_key: hostKey,
+    });
+
+  it('reads public key lines, skipping blank lines and comments', () => {
+    const blobs = hostKeyBlobs(
+      target({ file: '/keys/target.pub' }),
+      () => `# target\n\n${line} root@t\n`,
+    );
+    expect(blobs).toHaveLength(1);
+    expect(blobs[0]!.toString('base64')).toBe(line.split(' ')[1]);
+  });
+
+  it('refuses a file without a public key line, naming the line', () => {
+    expect(() => hostKeyBlobs(target({ file: '/k' }), () => '')).toThrow(/names no public key/);
+    expect(() => hostKeyBlobs(target({ file: '/k' }), () => 'not a key')).toThrow(
+      /not a public key line: "not a key"/,
+    );
   });
 });

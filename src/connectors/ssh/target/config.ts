@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type ConnectorConfig, secretRef } from '../../../config/schema.js';
+import { type ConnectorConfig, type SecretRef, secretRef } from '../../../config/schema.js';
 
 /** `ssh-ed25519 AAAA… [comment]`: an OpenSSH public key line (the type and its base64 blob). */
 const publicKeyLine = z
@@ -29,10 +29,12 @@ export const sshTargetSchema = z
      */
     user_ca: secretRef.optional(),
     /**
-     * The target's host key(s), as OpenSSH public key lines: the connection is refused when the
-     * target presents any other (no trust on first use).
+     * The target's host key(s), as OpenSSH public key lines, or `{file}`/`{env}` holding such
+     * lines (one per line; blank lines and `#` comments skipped), e.g. the target's
+     * `ssh_host_ed25519_key.pub`: the connection is refused when the target presents any other
+     * (no trust on first use).
      */
-    host_key: z.union([publicKeyLine, z.array(publicKeyLine).min(1)]),
+    host_key: z.union([publicKeyLine, z.array(publicKeyLine).min(1), secretRef]),
     /** How long to wait for the target to accept the connection (ms, default 10 s). */
     connect_timeout_ms: z.number().int().min(100).max(300_000).optional(),
   })
@@ -57,8 +59,29 @@ export function sshConfig(config: ConnectorConfig): SshConnectorConfig {
   return config as SshConnectorConfig;
 }
 
-/** The configured host keys as their raw blobs (what the target sends during key exchange). */
-export function hostKeyBlobs(target: SshTargetConfig): Buffer[] {
-  const lines = Array.isArray(target.host_key) ? target.host_key : [target.host_key];
-  return lines.map((line) => Buffer.from(line.trim().split(/\s+/)[1] ?? '', 'base64'));
+/**
+ * The configured host keys as their raw blobs (what the target sends during key exchange);
+ * `secret` reads a `{file}`/`{env}` reference. Throws a TypeError naming the problem when a
+ * referenced line is not a public key line, or none is there.
+ */
+export function hostKeyBlobs(
+  target: SshTargetConfig,
+  secret: (ref: SecretRef) => string,
+): Buffer[] {
+  const configured = target.host_key;
+  const lines =
+    typeof configured === 'string'
+      ? [configured]
+      : Array.isArray(configured)
+        ? configured
+        : secret(configured)
+            .split('\n')
+            .map((line) => line.trim())
+            .filter((line) => line !== '' && !line.startsWith('#'));
+  if (lines.length === 0) throw new TypeError('target.host_key names no public key');
+  return lines.map((line) => {
+    const parsed = publicKeyLine.safeParse(line);
+    if (!parsed.success) throw new TypeError(`target.host_key: not a public key line: "${line}"`);
+    return Buffer.from(parsed.data.split(/\s+/)[1] ?? '', 'base64');
+  });
 }

@@ -5,7 +5,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import ssh2, { type Client as SshClient } from 'ssh2';
 import { GatehouseError } from '../../../core/errors.js';
-import { hostKeyBlobs, type SshTargetConfig } from './config.js';
+import type { SshTargetConfig } from './config.js';
 import { presentCertificate, type UserCertificate } from './user-certificate.js';
 
 const { Client } = ssh2;
@@ -13,13 +13,19 @@ const { Client } = ssh2;
 export interface TargetLogin {
   target: SshTargetConfig;
   login: string;
+  /** The host keys the target may present (`hostKeyBlobs`). */
+  hostKeys: Buffer[];
   /** The private key's text (resolved from `target.private_key`), or a session certificate. */
   credential: { privateKey: string } | { certificate: UserCertificate };
 }
 
 /** Connects and authenticates; throws `target_unavailable` with the reason. */
-export function connectTarget({ target, login, credential }: TargetLogin): Promise<SshClient> {
-  const allowed = hostKeyBlobs(target);
+export function connectTarget({
+  target,
+  hostKeys: allowed,
+  login,
+  credential,
+}: TargetLogin): Promise<SshClient> {
   let presented: Buffer | undefined;
   return new Promise((resolve, reject) => {
     const client = new Client();
