@@ -114,12 +114,18 @@ describe('Docker Compose', () => {
       expect(file.services[name].read_only).toBe(true);
       expect(file.services[name].image).toBe('gatehouse:local');
     }
-    expect(file.services.lb.ports).toEqual(['127.0.0.1:8080:8080', '127.0.0.1:15432:15432']);
+    expect(file.services.lb.ports).toEqual([
+      '127.0.0.1:8080:8080',
+      '127.0.0.1:15432:15432',
+      '127.0.0.1:2222:2222',
+    ]);
+    expect(file.services['ssh-target']).toBeDefined();
     const config = parseConfig(
       readFileSync(resolve(DEPLOY, 'gatehouse.yaml'), 'utf8'),
       'deploy/gatehouse.yaml',
     );
     expect(config.store.url).toMatch(/^postgres:\/\//);
+    expect(config.connectors.map((c) => c.type)).toEqual(['postgres', 'ssh']);
     expect(config.server.tls).toBeDefined();
   });
 
