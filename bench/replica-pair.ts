@@ -111,6 +111,8 @@ function configYaml(
     server: { api: { listen: '127.0.0.1:0' } },
     store: { url: `postgres://${server.user}@${server.host}:${server.port}/${pair.store}` },
     identity: { issuers: [{ name: 'dev', dev: true, key_file: pair.keyFile }] },
+    // dba reviews and edits central policy (policy.editors defaults to the approver groups).
+    reviews: { approvers: ['dba'] },
     connectors: [
       {
         name: 'pg',

@@ -143,6 +143,49 @@ describe.runIf(await requirePostgres())('two replicas sharing a PostgreSQL store
     }
   });
 
+  it('a central policy version applied through replica B is enforced by a live session on A at its next command', async () => {
+    // A person: the SIGHUP test above closed reads to agents.
+    const { client } = await connect(pair.a, 'person-central', false);
+    expect((await client.query('SELECT 2 AS two')).rows).toEqual([{ two: 2 }]);
+    const onB = await reviewer(pair.b, 'dana');
+    const document = {
+      connectors: [
+        {
+          name: 'pg',
+          rules: [
+            ...REPLICA_RULES,
+            {
+              name: 'central-closes-reads',
+              when: { statement: ['read'], subjects: ['person-central'] },
+              action: 'deny',
+              reason: 'closed by central policy',
+            },
+          ],
+        },
+      ],
+    };
+    const applied = await onB.post<{ version: number }>('/api/policy', {
+      document,
+      reason: 'close reads for person-central',
+    });
+    expect(applied.status, JSON.stringify(applied.body)).toBe(201);
+    const started = performance.now();
+    let denied: pg.DatabaseError | undefined;
+    while (!denied && performance.now() - started < 5000) {
+      denied = (await client.query('SELECT 2 AS two').then(
+        () => undefined,
+        (err: pg.DatabaseError) => err,
+      )) as pg.DatabaseError | undefined;
+    }
+    const delayMs = performance.now() - started;
+    console.info(
+      `central policy reached replica A's live session ${delayMs.toFixed(0)} ms after B answered`,
+    );
+    expect(denied?.code).toBe('42501');
+    expect(`${denied?.message} ${denied?.detail}`).toContain('central-closes-reads');
+    expect(delayMs).toBeLessThan(1000);
+  });
+
   // Last: it stops replica A.
   it('SIGTERM on a replica: a running command finishes; a held one is told its ticket stays, and the retry on the other replica attaches to it and is released there', async () => {
     // A person, not an agent: the SIGHUP test above closed reads to agents.
