@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { ApiClient, tableExists } from '../approvals/flow-helpers.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { createDatabase, type TestDatabase } from '../helpers/pg-db.js';
@@ -59,7 +60,15 @@ describe.runIf(ready)('reviewer console (Chromium)', { timeout: 60_000 }, () => 
       insert into customers values (1, 'ada'), (2, 'grace');
       create table line_items (id int primary key);
     `);
-    gw = await startTestGateway({ database: db.name, rules: RULES, access: { groups: ['*'] } });
+    gw = await startTestGateway({
+      database: db.name,
+      rules: RULES,
+      access: { groups: ['*'] },
+      // Reviewers in dba may change the central policy (the last test does).
+      configure: (config) => {
+        config['policy'] = { editors: ['dba'] };
+      },
+    });
     base = gw.gateway.apiUrl;
     browser = await launchChromium();
   });
@@ -336,5 +345,45 @@ describe.runIf(ready)('reviewer console (Chromium)', { timeout: 60_000 }, () => 
     await reviewer.locator('.tester-result .chip-danger', { hasText: 'delete' }).waitFor();
     expect(await unlabelledControls(reviewer)).toEqual([]);
     await screenshot(reviewer, 'policy-tester');
+  });
+
+  it('applies a central policy version, refuses an invalid one by line, and shows the history', async () => {
+    await reviewer.goto(`${base}/#/policy-versions`);
+    await reviewer.getByRole('heading', { name: 'Policy versions' }).waitFor();
+    await reviewer.getByText('No central version yet').waitFor();
+    const documentField = reviewer.getByLabel(/^Document/);
+    await documentField.fill('connectors:\n  - name: pg\n    default: maybe\n');
+    await reviewer.getByRole('button', { name: 'Apply' }).click();
+    const refusal = reviewer.getByRole('alert');
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toMatch(/line 3: connectors\[0\]\.default/);
+    // Chromium logs the 400 that refused the document; that one is expected, nothing else is.
+    const errors = pageErrors.get(reviewer)!;
+    const expected = errors.findIndex((e) => e.includes('status of 400'));
+    expect(expected).toBeGreaterThanOrEqual(0);
+    errors.splice(expected, 1);
+
+    const rules = [
+      ...RULES,
+      {
+        name: 'no-truncating-orders',
+        when: { statement: ['truncate'] },
+        action: 'deny',
+        reason: 'orders are kept',
+      },
+    ];
+    await documentField.fill(stringify({ connectors: [{ name: 'pg', rules }] }));
+    await reviewer.getByLabel('Why').fill('keep the orders');
+    await reviewer.getByRole('button', { name: 'Apply' }).click();
+    await reviewer.getByRole('status').filter({ hasText: 'Version 1 is in force.' }).waitFor();
+    const row = reviewer.locator('tbody tr', { hasText: 'keep the orders' });
+    await row.getByRole('button', { name: '1 (in force)' }).waitFor();
+    expect(await reviewer.getByLabel('Version 1').textContent()).toContain('no-truncating-orders');
+
+    // In force at once: the agent's TRUNCATE is refused by the new rule.
+    const refused = await runPsql(AGENT, 'TRUNCATE line_items;\n');
+    expect(refused.stderr).toContain('no-truncating-orders');
+    expect(await unlabelledControls(reviewer)).toEqual([]);
+    await screenshot(reviewer, 'policy-versions');
   });
 });

@@ -5,6 +5,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly hint?: string,
+    /** The whole answer, for refusals that carry more (a policy document's issues). */
+    readonly body?: Record<string, unknown>,
   ) {
     super(message);
   }
@@ -54,7 +56,7 @@ export async function api<T>(
     if (response.status === 401 && path !== '/console/session') {
       for (const listener of signedOutListeners) listener();
     }
-    throw new ApiError(response.status, code, message, body?.['hint'] as string | undefined);
+    throw new ApiError(response.status, code, message, body?.['hint'] as string | undefined, body);
   }
   return body as T;
 }

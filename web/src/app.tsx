@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { api, onSignedOut, setCsrfToken } from './api.ts';
 import { Inbox } from './pages/inbox.tsx';
 import { PolicyTester } from './pages/policy-tester.tsx';
+import { PolicyVersions } from './pages/policy-versions.tsx';
 import { SessionDetail } from './pages/session-detail.tsx';
 import { Sessions } from './pages/sessions.tsx';
 import { SignIn } from './pages/sign-in.tsx';
@@ -12,6 +13,7 @@ const NAV = [
   { href: '#/', label: 'Inbox', section: 'approvals' },
   { href: '#/sessions', label: 'Sessions', section: 'sessions' },
   { href: '#/policy', label: 'Policy tester', section: 'policy' },
+  { href: '#/policy-versions', label: 'Policy versions', section: 'policy-versions' },
 ];
 
 /** The console shell: who is signed in, navigation, and the page for the current `#/…` route. */
@@ -123,6 +125,7 @@ function Page({
     return route.path[1] ? <SessionDetail id={route.path[1]} /> : <Sessions route={route} />;
   }
   if (section === 'policy') return <PolicyTester me={me} />;
+  if (section === 'policy-versions') return <PolicyVersions />;
   if (section === 'approvals') return <Inbox selectedId={route.path[1]} onSignedOut={signedOut} />;
   return (
     <div className="page">
