@@ -25,8 +25,9 @@ export interface Command {
   /** True when the parser could not fully understand the text (policy treats it as most restrictive). */
   unclassifiable?: boolean;
   /**
-   * Why the command is unclassifiable, in a few words a client can act on (e.g. `function body
-   * with dynamic SQL`); a refusal names it before the rule. Only set with `unclassifiable`.
+   * Why the command is unclassifiable, in a few words a client can act on (e.g. `code whose
+   * effect is decided at run time`); a refusal names it before the rule. Only set with
+   * `unclassifiable`.
    */
   unclassifiableReason?: string;
   /** Target scope the command acts on (e.g. a database, namespace or host), by the connector's names. */

@@ -114,7 +114,7 @@ export interface ConnectorModule<Target = unknown> {
   /**
    * Classifies a command's text without running it (the policy tester): the Command the
    * connector would build. Its `target` holds only what the text itself names (a Kubernetes
-   * request line names its namespace; SQL text names none): the tester lays it over the
+   * request line names its namespace; a database query names none): the tester lays it over the
    * connector's `scope` and under a scope it is given.
    */
   classify(text: string): Promise<Command>;

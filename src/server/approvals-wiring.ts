@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
 import { ApprovalService } from '../approvals/approval-service.js';
 import { NotificationDispatcher, toTicketEvent } from '../approvals/notifiers/index.js';
-import { PostgresTicketChanges } from '../approvals/postgres-ticket-changes.js';
 import { SqlTicketRepository, type TicketTables } from '../approvals/sql-ticket-repository.js';
 import { LocalTicketChanges, type TicketChanges } from '../approvals/ticket-changes.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { resolveSecret } from '../secrets/index.js';
 import type { Store } from '../store/index.js';
+import { PostgresChangeFeed } from '../store/postgres-change-feed.js';
 
 export interface Approvals {
   service: ApprovalService;
@@ -38,7 +38,7 @@ export async function startApprovals(
   const { logger, clock } = options;
   const changes: TicketChanges =
     store.dialect === 'postgres'
-      ? await PostgresTicketChanges.start(config.store.url, logger)
+      ? await PostgresChangeFeed.start(config.store.url, logger)
       : new LocalTicketChanges();
   const dispatcher = new NotificationDispatcher(config.reviews.notifiers, {
     secret: resolveSecret,

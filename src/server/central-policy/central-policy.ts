@@ -5,9 +5,7 @@ import type {
   PolicyVersionRecord,
 } from '../../api/policy-version-routes.js';
 import type { ApprovalService, Release } from '../../approvals/approval-service.js';
-import { PostgresTicketChanges } from '../../approvals/postgres-ticket-changes.js';
 import type { Ticket } from '../../approvals/ticket.js';
-import { LocalTicketChanges, type TicketChanges } from '../../approvals/ticket-changes.js';
 import { auditReaders } from '../../audit/read/readers.js';
 import { ConfigError } from '../../config/config-error.js';
 import {
@@ -24,7 +22,9 @@ import {
 import type { Clock } from '../../core/clock.js';
 import { GatehouseError } from '../../core/errors.js';
 import type { Identity } from '../../core/identity.js';
+import { type ChangeFeed, LocalChangeFeed } from '../../store/change-feed.js';
 import type { Store } from '../../store/index.js';
+import { PostgresChangeFeed } from '../../store/postgres-change-feed.js';
 import { PolicyVersions } from './policy-versions.js';
 
 /** NOTIFY channel that tells every replica a new version exists (the payload is its number). */
@@ -61,7 +61,7 @@ export interface CentralPolicyDeps {
 export class CentralPolicy implements CentralPolicyApi {
   readonly #deps: CentralPolicyDeps;
   readonly #versions: PolicyVersions;
-  readonly #changes: TicketChanges;
+  readonly #changes: ChangeFeed;
   #timer: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
   /** The version in force here (0: none, the YAML alone). */
@@ -72,7 +72,7 @@ export class CentralPolicy implements CentralPolicyApi {
   #refreshing: Promise<void> = Promise.resolve();
   #closed = false;
 
-  private constructor(deps: CentralPolicyDeps, changes: TicketChanges) {
+  private constructor(deps: CentralPolicyDeps, changes: ChangeFeed) {
     this.#deps = deps;
     this.#changes = changes;
     this.#versions = new PolicyVersions(deps.store);
@@ -80,10 +80,10 @@ export class CentralPolicy implements CentralPolicyApi {
 
   /** Enforces the newest stored version, then follows new ones. */
   static async start(deps: CentralPolicyDeps): Promise<CentralPolicy> {
-    const changes: TicketChanges =
+    const changes: ChangeFeed =
       deps.store.dialect === 'postgres'
-        ? await PostgresTicketChanges.start(deps.config().store.url, deps.logger, CHANNEL)
-        : new LocalTicketChanges();
+        ? await PostgresChangeFeed.start(deps.config().store.url, deps.logger, CHANNEL)
+        : new LocalChangeFeed();
     const central = new CentralPolicy(deps, changes);
     try {
       await central.refresh();

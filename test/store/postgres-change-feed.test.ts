@@ -1,9 +1,7 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresTicketChanges, RESYNC } from '../../src/approvals/postgres-ticket-changes.js';
 import { openStore, type Store } from '../../src/store/index.js';
-import { createDatabase, onAdmin, type TestDatabase } from '../helpers/pg-db.js';
-import { requirePostgres } from '../helpers/services.js';
+import { PostgresChangeFeed, RESYNC } from '../../src/store/postgres-change-feed.js';
 import {
   alice,
   holdRequest,
@@ -11,12 +9,14 @@ import {
   rejection,
   serviceOn,
   startHold,
-} from './service-fixture.js';
+} from '../approvals/service-fixture.js';
+import { createDatabase, onAdmin, type TestDatabase } from '../helpers/pg-db.js';
+import { requirePostgres } from '../helpers/services.js';
 
 const logger = pino({ level: 'silent' });
 
 /** Collects what a feed tells its subscribers. */
-function collect(changes: PostgresTicketChanges): string[] {
+function collect(changes: PostgresChangeFeed): string[] {
   const seen: string[] = [];
   changes.subscribe((id) => seen.push(id));
   return seen;
@@ -43,21 +43,21 @@ async function killListeners(database: string): Promise<number> {
 }
 
 describe.runIf(await requirePostgres())(
-  'PostgresTicketChanges (LISTEN/NOTIFY across replicas)',
+  'PostgresChangeFeed (LISTEN/NOTIFY across replicas)',
   () => {
     let database: TestDatabase;
     let storeA: Store;
     let storeB: Store;
-    let feedA: PostgresTicketChanges;
-    let feedB: PostgresTicketChanges;
+    let feedA: PostgresChangeFeed;
+    let feedB: PostgresChangeFeed;
 
     beforeAll(async () => {
       database = await createDatabase('gh_ticket_feed');
       // Two "replicas": each its own store pool and its own feed, on one database.
       storeA = await openStore(database.url);
       storeB = await openStore(database.url);
-      feedA = await PostgresTicketChanges.start(database.url, logger);
-      feedB = await PostgresTicketChanges.start(database.url, logger);
+      feedA = await PostgresChangeFeed.start(database.url, logger);
+      feedB = await PostgresChangeFeed.start(database.url, logger);
     });
     afterAll(async () => {
       await feedA?.close();

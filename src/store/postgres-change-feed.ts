@@ -1,19 +1,20 @@
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { TicketChanges } from './ticket-changes.js';
+import type { ChangeFeed } from './change-feed.js';
 
 const CHANNEL = 'gatehouse_tickets';
 /** Sent to local subscribers after a reconnect: changes may have been missed, re-read everything. */
 export const RESYNC = '*';
 
 /**
- * Ticket changes across replicas with PostgreSQL LISTEN/NOTIFY on the shared store. One
- * dedicated listening connection per process; it reconnects with backoff, and after a
- * reconnect tells every local waiter to re-read its ticket, so a notification lost while the
- * connection was down delays a release but never loses it.
+ * A change feed across replicas with PostgreSQL LISTEN/NOTIFY on the shared store (ticket
+ * changes; central policy versions on a channel of their own). One dedicated listening
+ * connection per process; it reconnects with backoff, and after a reconnect tells every local
+ * subscriber to re-read (`RESYNC`), so a notification lost while the connection was down delays
+ * a release but never loses it.
  */
-export class PostgresTicketChanges implements TicketChanges {
+export class PostgresChangeFeed implements ChangeFeed {
   readonly #url: string;
   readonly #channel: string;
   readonly #logger: Logger;
@@ -29,21 +30,17 @@ export class PostgresTicketChanges implements TicketChanges {
     this.#logger = logger;
     this.#publisher = new pg.Pool({ connectionString: url, max: 2 });
     this.#publisher.on('error', (err) =>
-      logger.warn({ err }, 'ticket change publisher connection failed'),
+      logger.warn({ err }, 'change feed publisher connection failed'),
     );
     // pg-pool watches idle clients only; a connection lost mid-publish must not crash the process.
     this.#publisher.on('connect', (client) =>
-      client.on('error', (err) => logger.warn({ err }, 'ticket change publisher connection lost')),
+      client.on('error', (err) => logger.warn({ err }, 'change feed publisher connection lost')),
     );
   }
 
   /** `channel`: another feed of ids on the same machinery (central policy versions use one). */
-  static async start(
-    url: string,
-    logger: Logger,
-    channel = CHANNEL,
-  ): Promise<PostgresTicketChanges> {
-    const changes = new PostgresTicketChanges(url, logger, channel);
+  static async start(url: string, logger: Logger, channel = CHANNEL): Promise<PostgresChangeFeed> {
+    const changes = new PostgresChangeFeed(url, logger, channel);
     await changes.#listen();
     return changes;
   }
