@@ -46,6 +46,8 @@ for (const backend of backends) {
     });
     afterEach(async () => {
       await Promise.all(dispatchers.splice(0).map((d) => d.drain(100)));
+      // Each test starts with an empty outbox: rows left behind would go to the next receiver.
+      await stores[0]?.db.withTables<OutboxTables>().deleteFrom('notification_outbox').execute();
       await Promise.all(stores.splice(0).map((s) => s.close()));
       await Promise.all(receivers.splice(0).map((r) => r.close()));
     });
@@ -158,6 +160,34 @@ for (const backend of backends) {
       expect(row!.finished_at).toEqual(expect.any(Number));
       const failure = log.records.find((rec) => rec.msg.includes('not delivered after 3'));
       expect(failure).toMatchObject({ eventId: row!.event_id, notifier: 'webhook#0', level: 50 });
+    });
+
+    it('gives a delivery up once it is older than maxAgeMs, without another attempt', async () => {
+      const r = await receiver({ secret: SECRET, script: [500, 500, 500] });
+      const { outbox, dispatcher, log } = await gateway([webhook(r.url)], {
+        maxAgeMs: 50,
+        baseDelayMs: 200,
+      });
+      dispatcher.notify(sampleEvent());
+      let row: OutboxRow | undefined;
+      await until(async () => {
+        if (r.requests.length === 0) return false;
+        [row] = await rowsFor(outbox, new Set([String(r.requests[0]!.headers['webhook-id'])]));
+        return row?.status === 'failed';
+      });
+      expect(r.requests).toHaveLength(1);
+      expect(row).toMatchObject({ attempts: 1, last_error: 'older than 50 ms' });
+      expect(log.records.some((rec) => rec.level === 50 && rec.eventId === row!.event_id)).toBe(
+        true,
+      );
+    });
+
+    it('more due deliveries than maxPending: the rest go as soon as attempts end', async () => {
+      const r = await receiver({ secret: SECRET });
+      const { dispatcher } = await gateway([webhook(r.url)], { maxPending: 2, pollMs: 60_000 });
+      for (let i = 0; i < 7; i++) dispatcher.notify(sampleEvent({ ticket: { id: `tkt_b${i}` } }));
+      await until(() => r.processed.size === 7, 5_000);
+      expect(r.requests).toHaveLength(7);
     });
 
     it('two dispatchers on one store send each event once', async () => {

@@ -82,6 +82,9 @@ export class NotificationDispatcher {
   #poller: NodeJS.Timeout | undefined;
   #pump: Promise<void> | undefined;
   #pumpAgain = false;
+  #backlog = false;
+  /** Attempts in flight from the outbox (at most `maxPending`). */
+  #sending = 0;
 
   /** Validates every notifier and resolves its secrets; throws TypeError on a bad one. */
   constructor(notifiers: ReadonlyArray<NotifierConfig>, options: DispatcherOptions) {
@@ -281,14 +284,19 @@ export class NotificationDispatcher {
 
   /** Claims due deliveries (up to `maxPending` in flight) and starts an attempt at each. */
   async #claimDue(outbox: SqlNotificationOutbox): Promise<void> {
-    const room = this.#maxPending - this.#pending.size;
-    if (room <= 0) return;
+    const room = this.#maxPending - this.#sending;
+    if (room <= 0) {
+      this.#backlog = true; // looked at again as soon as an attempt ends
+      return;
+    }
     const now = this.#clock.now();
-    const ids = await outbox.due(now, Math.min(CLAIM_BATCH, room));
+    const limit = Math.min(CLAIM_BATCH, room);
+    const ids = await outbox.due(now, limit);
     for (const id of ids) {
-      if (this.#closed || this.#pending.size >= this.#maxPending) return;
+      if (this.#closed) return;
       const row = await outbox.claim(id, this.#owner, now, now + this.#leaseMs);
       if (!row) continue; // another replica has it
+      this.#sending++;
       const task: Promise<void> = this.#attempt(outbox, row)
         .catch((err: unknown) => {
           this.#logger.error(
@@ -296,10 +304,18 @@ export class NotificationDispatcher {
             'notification delivery crashed; its lease will expire and it will be retried',
           );
         })
-        .finally(() => this.#pending.delete(task));
+        .finally(() => {
+          this.#sending--;
+          this.#pending.delete(task);
+          if (this.#backlog) {
+            this.#backlog = false;
+            this.#kick();
+          }
+        });
       this.#pending.add(task);
     }
-    if (ids.length === CLAIM_BATCH) this.#pumpAgain = true;
+    // There may be more due: look again (with no room left, that waits for an attempt to end).
+    if (ids.length === limit) this.#pumpAgain = true;
   }
 
   /** One attempt at a claimed delivery, and its outcome recorded in the outbox. */
@@ -402,8 +418,10 @@ export class NotificationDispatcher {
     clearInterval(this.#poller);
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
-    await this.#pump;
-    const settled = Promise.allSettled([...this.#pending]);
+    // A look at the outbox under way may still start attempts: they are awaited too.
+    const settled = (this.#pump ?? Promise.resolve()).then(() =>
+      Promise.allSettled([...this.#pending]),
+    );
     const cancelTimer = new AbortController();
     const timer = sleep(timeoutMs, 'timeout' as const, { ref: false, signal: cancelTimer.signal });
     try {
