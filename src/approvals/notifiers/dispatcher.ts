@@ -59,6 +59,11 @@ export interface DispatcherStats {
  * `notify` returns at once and never throws; deliveries run in the background with retries.
  * The ticket itself lives in the store whatever happens here: a notifier that is down delays
  * nobody and loses nothing but the message, and that loss is logged with the event id.
+ *
+ * With an `outbox`, each delivery is a row in the store: `notify` writes it, and this or any
+ * other dispatcher on the store claims it with a lease, makes one attempt, and records the
+ * outcome (retry due at, delivered, or failed). Retries and restarts keep the event's id, the
+ * Standard Webhooks `webhook-id`, so receivers can drop the repeat of an at-least-once send.
  */
 export class NotificationDispatcher {
   readonly #targets: NotifierTarget[];
