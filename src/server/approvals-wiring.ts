@@ -1,6 +1,11 @@
 import type { Logger } from 'pino';
 import { ApprovalService } from '../approvals/approval-service.js';
-import { NotificationDispatcher, toTicketEvent } from '../approvals/notifiers/index.js';
+import {
+  NotificationDispatcher,
+  type OutboxTables,
+  SqlNotificationOutbox,
+  toTicketEvent,
+} from '../approvals/notifiers/index.js';
 import { SqlTicketRepository, type TicketTables } from '../approvals/sql-ticket-repository.js';
 import { LocalTicketChanges, type TicketChanges } from '../approvals/ticket-changes.js';
 import type { Config } from '../config/schema.js';
@@ -22,7 +27,8 @@ const SWEEP_MS = 5_000;
 
 /**
  * Tickets in the store, change notifications that reach every replica (LISTEN/NOTIFY on a
- * PostgreSQL store, in-process with SQLite), notifiers, and a sweeper that expires overdue tickets.
+ * PostgreSQL store, in-process with SQLite), notifiers (deliveries kept in the store's outbox
+ * and sent by whichever replica is up), and a sweeper that expires overdue tickets.
  */
 export async function startApprovals(
   config: Config,
@@ -44,6 +50,8 @@ export async function startApprovals(
     secret: resolveSecret,
     logger,
     clock,
+    // Deliveries wait in the store, so a restart loses none and any replica sends them.
+    outbox: new SqlNotificationOutbox(store.db.withTables<OutboxTables>()),
   });
   const tickets = new SqlTicketRepository(store.db.withTables<TicketTables>());
   const service = new ApprovalService({

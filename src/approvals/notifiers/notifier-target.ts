@@ -19,6 +19,11 @@ export interface NotifierTarget {
   readonly timeoutMs: number | undefined;
   wants(type: TicketEventType): boolean;
   render(envelope: EventEnvelope): RenderedRequest;
+  /**
+   * The headers of one attempt at sending `body` for event `eventId`, computed at send time
+   * (the outbox keeps the body and the event id, never the signing secret).
+   */
+  headers(eventId: string, attemptTime: number, body: string): Record<string, string>;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
@@ -70,15 +75,18 @@ export function createTarget(
     timeoutMs: config.timeout,
     wants: (type: TicketEventType) => events === undefined || events.has(type),
   };
-  const fixed = (format: (event: TicketEvent) => unknown) => (envelope: EventEnvelope) => {
-    const body = JSON.stringify(format(envelope.event));
-    return { body, headers: () => JSON_HEADERS };
-  };
+  const fixed = (format: (event: TicketEvent) => unknown) => ({
+    render: (envelope: EventEnvelope) => {
+      const body = JSON.stringify(format(envelope.event));
+      return { body, headers: () => JSON_HEADERS };
+    },
+    headers: () => JSON_HEADERS,
+  });
   switch (config.type) {
     case 'slack':
-      return { ...base, render: fixed(slackMessage) };
+      return { ...base, ...fixed(slackMessage) };
     case 'teams':
-      return { ...base, render: fixed(teamsMessage) };
+      return { ...base, ...fixed(teamsMessage) };
     case 'webhook': {
       if (!config.secret) throw new TypeError(`${where}.secret is required for a webhook notifier`);
       let key: Buffer;
@@ -88,18 +96,17 @@ export function createTarget(
         if (err instanceof TypeError && err.message.startsWith(where)) throw err;
         throw new TypeError(`${where}.secret: ${(err as Error).message}`, { cause: err });
       }
+      const headers = (eventId: string, attemptTime: number, body: string) => ({
+        ...JSON_HEADERS,
+        ...webhookHeaders(key, eventId, attemptTime, body),
+      });
       return {
         ...base,
         render: (envelope) => {
           const body = webhookBody(envelope);
-          return {
-            body,
-            headers: (attemptTime) => ({
-              ...JSON_HEADERS,
-              ...webhookHeaders(key, envelope.id, attemptTime, body),
-            }),
-          };
+          return { body, headers: (attemptTime) => headers(envelope.id, attemptTime, body) };
         },
+        headers,
       };
     }
   }

@@ -6,6 +6,7 @@ import { auditSessionIndexes } from './0004-audit-session-indexes.js';
 import { ticketReason } from './0005-ticket-reason.js';
 import { policyVersions } from './0006-policy-versions.js';
 import { gatewayKeys } from './0007-gateway-keys.js';
+import { notificationOutbox } from './0008-notification-outbox.js';
 import type { GatehouseMigration, MigrationContext, StoreDialect } from './migration-context.js';
 
 export type { GatehouseMigration, MigrationContext, StoreDialect } from './migration-context.js';
@@ -23,6 +24,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Gateho
   ['0005_ticket_reason', ticketReason],
   ['0006_policy_versions', policyVersions],
   ['0007_gateway_keys', gatewayKeys],
+  ['0008_notification_outbox', notificationOutbox],
 ];
 
 /** The list above as a Kysely migration provider for one dialect. */

@@ -188,9 +188,9 @@ export function PolicyVersions() {
             </table>
           )}
           {shown?.document && (
-            <pre className="mono" aria-label={`Version ${shown.version}`}>
-              {shown.document}
-            </pre>
+            <figure aria-label={`Version ${shown.version}`}>
+              <pre className="mono">{shown.document}</pre>
+            </figure>
           )}
         </section>
       </div>
