@@ -4,11 +4,15 @@
  * the target: the gateway asks the target with its own hidden Parse/Describe), and returns the
  * same columns; otherwise it is refused with a message that says why.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApprovalHold } from '../../src/core/approval-hold.js';
 import { startTestConnector, type TestConnector } from '../helpers/pg-connector.js';
 import { createDatabase, type TestDatabase } from '../helpers/pg-db.js';
+import { pgbench } from '../helpers/psql.js';
 import { bind, errorFields, execute, parse, query, sync, types, WireClient } from './wire.js';
 
 let db: TestDatabase;
@@ -19,7 +23,8 @@ const modifications = new Map<string, string>();
 const approvals: ApprovalHold = {
   hold: async ({ command }) => ({
     ticket: { id: 'ticket-1' },
-    text: modifications.get(command.text) ?? command.text,
+    // pgbench sends its script's line as written (the `;` kept).
+    text: modifications.get(command.text.replace(/;\s*$/, '')) ?? command.text,
   }),
 };
 
@@ -228,4 +233,30 @@ describe('a modified command on the extended protocol', () => {
     wire.close();
     expect(await remaining()).toEqual([1, 2, 3, 4, 5, 6]);
   });
+
+  for (const mode of ['extended', 'prepared']) {
+    it(`runs and refuses it for pgbench -M ${mode} (types not declared)`, async () => {
+      const script = join(mkdtempSync(join(tmpdir(), 'gh-modify-')), 'delete.sql');
+      writeFileSync(script, '\\set id 4\ndelete from items where id = :id;\n');
+      const target = {
+        host: gw.host,
+        port: gw.port,
+        user: 'bench',
+        database: db.name,
+        password: await gw.token(),
+      };
+      const args = ['-n', '-M', mode, '-t', '1', '-f', script];
+      modifications.set('delete from items where id = $1', 'delete from items where id = $1 + 1');
+      const ran = await pgbench(target, args);
+      expect(ran.code, ran.stderr).toBe(0);
+      expect(await remaining()).toEqual([1, 2, 3, 4, 6]);
+      modifications.set(
+        'delete from items where id = $1',
+        'delete from items where id = $1 and kind = $2',
+      );
+      const refused = await pgbench(target, args);
+      expect(refused.stderr).toMatch(/takes 2 parameters \(int4, text\); the client bound 1/);
+      expect(await remaining()).toEqual([1, 2, 3, 4, 6]);
+    });
+  }
 });
