@@ -20,12 +20,18 @@ let gw: TestConnector;
 /** What the reviewer turns each held text into. */
 const modifications = new Map<string, string>();
 
+/** How long the review of a held command takes (ms). */
+let reviewMs = 0;
+
 const approvals: ApprovalHold = {
-  hold: async ({ command }) => ({
-    ticket: { id: 'ticket-1' },
-    // pgbench sends its script's line as written (the `;` kept).
-    text: modifications.get(command.text.replace(/;\s*$/, '')) ?? command.text,
-  }),
+  hold: async ({ command }) => {
+    if (reviewMs > 0) await new Promise((resolve) => setTimeout(resolve, reviewMs));
+    return {
+      ticket: { id: 'ticket-1' },
+      // pgbench sends its script's line as written (the `;` kept).
+      text: modifications.get(command.text.replace(/;\s*$/, '')) ?? command.text,
+    };
+  },
 };
 
 beforeAll(async () => {
@@ -50,6 +56,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   modifications.clear();
+  reviewMs = 0;
   await db.exec(
     'drop table if exists items; create table items (id int, kind text); insert into items select g, case when g % 2 = 0 then $$even$$ else $$odd$$ end from generate_series(1, 6) g',
   );
@@ -259,4 +266,29 @@ describe('a modified command on the extended protocol', () => {
       expect(await remaining()).toEqual([1, 2, 3, 4, 6]);
     });
   }
+
+  it('skips a modified Execute behind a failed one of the same pipeline, as the target would', async () => {
+    modifications.set('delete from items where id > $1', 'delete from items where id > $1 + 1');
+    // The review outlasts the target's error: the target already skips up to Sync when the
+    // gateway would probe, so it must not wait for an answer.
+    reviewMs = 200;
+    const wire = await WireClient.open(gw.host, gw.port);
+    await wire.login(await gw.token());
+    wire.send(
+      parse('', 'select 1/0'),
+      bind('', ''),
+      execute(),
+      parse('', 'delete from items where id > $1'),
+      bind('', '', ['2']),
+      execute(),
+      sync(),
+    );
+    const answer = await wire.untilReady();
+    expect(types(answer)).toBe('1 E Z');
+    expect(errorFields(answer.find((m) => m.type === 'E')!.body).M).toMatch(/division by zero/);
+    wire.send(query('select 2'));
+    expect(types(await wire.untilReady())).toBe('T D C Z');
+    wire.close();
+    expect(await remaining()).toEqual([1, 2, 3, 4, 5, 6]);
+  });
 });

@@ -15,7 +15,7 @@ import { sqlCommand, unknownPortalCommand } from './command.js';
 import type { MessageContext } from './message-context.js';
 import { ModifyProbe, probeMismatch } from './modify-probe.js';
 import type { NameWaits } from './name-waits.js';
-import type { Pending, Portal } from './pending.js';
+import type { Pending, Portal, ProbeResult } from './pending.js';
 import { refuse } from './refusal.js';
 import { ReviewWait } from './review-wait.js';
 
@@ -256,6 +256,12 @@ export class CommandFlow {
     const ctx = this.#ctx;
     const statement = found.statement!;
     const probe = new ModifyProbe();
+    if (ctx.relay.skippingUntilSync) {
+      // An earlier message of this pipeline failed: the target would skip the probe (and never
+      // answer it before the client's Sync), as it would have skipped the Execute.
+      probe.result.skipped = true;
+      return Promise.resolve(this.#afterProbe(permit, found, probe.result));
+    }
     probe.send(
       ctx.toTarget,
       ctx.relay,
@@ -263,26 +269,30 @@ export class CommandFlow {
       permit.text,
     );
     ctx.flushTarget();
-    return probe.done.then((result) => {
-      if (result.skipped || result.errorFrame) {
-        // The target skips up to Sync: after an earlier error (the Execute is skipped too), or
-        // after the probe's own failed Parse (the Execute's error).
-        this.#describes?.reset();
-        this.#pipeline.skipUntilSync = true;
-        const error = result.error ?? {
-          message: 'not executed: an earlier message of the pipeline failed',
-        };
-        ctx.gate.complete(permit, { error });
-        if (result.errorFrame && !result.skipped) ctx.writeClient(result.errorFrame);
-        return;
-      }
-      const mismatch = probeMismatch(result, found.params.length);
-      if (mismatch) {
-        this.#refuseModified(permit, mismatch);
-        return;
-      }
-      this.#executeModified(permit, found, result.original.params ?? []);
-    });
+    return probe.done.then((result) => this.#afterProbe(permit, found, result));
+  }
+
+  /** Runs or refuses the modified command once the probe was answered (or skipped). */
+  #afterProbe(permit: Permit, found: Portal, result: ProbeResult): void {
+    const ctx = this.#ctx;
+    if (result.skipped || result.errorFrame) {
+      // The target skips up to Sync: after an earlier error (the Execute is skipped too), or
+      // after the probe's own failed Parse (the Execute's error).
+      this.#describes?.reset();
+      this.#pipeline.skipUntilSync = true;
+      const error = result.error ?? {
+        message: 'not executed: an earlier message of the pipeline failed',
+      };
+      ctx.gate.complete(permit, { error });
+      if (result.errorFrame && !result.skipped) ctx.writeClient(result.errorFrame);
+      return;
+    }
+    const mismatch = probeMismatch(result, found.params.length);
+    if (mismatch) {
+      this.#refuseModified(permit, mismatch);
+      return;
+    }
+    this.#executeModified(permit, found, result.original.params ?? []);
   }
 
   /**

@@ -70,7 +70,15 @@ export class ResponseRelay {
     return this.queue.length - this.#head;
   }
 
+  /**
+   * An extended-protocol message failed and no Sync was queued behind it yet: the target skips
+   * whatever comes next up to the client's Sync, so the gateway must not wait for an answer to
+   * a message of its own until then.
+   */
+  skippingUntilSync = false;
+
   expect(pending: Pending): void {
+    if (pending.kind === 'sync' || pending.kind === 'query') this.skippingUntilSync = false;
     this.queue.push(pending);
   }
 
@@ -322,6 +330,7 @@ export class ResponseRelay {
       skipped.error ??= SKIPPED;
       settle(this.#ctx, skipped, false, true);
     }
+    if (this.#head >= this.queue.length) this.skippingUntilSync = true;
     return replacement;
   }
 
