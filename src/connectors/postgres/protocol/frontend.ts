@@ -40,9 +40,16 @@ export const query = (sql: string): Buffer => message(FrontendCode.Query, [{ cst
 export const describePortal = (name: string): Buffer =>
   message(FrontendCode.Describe, [{ byte: TargetKind.Portal }, { cstring: name }]);
 
+/** Describe of a prepared statement: ParameterDescription, then RowDescription or NoData. */
+export const describeStatement = (name: string): Buffer =>
+  message(FrontendCode.Describe, [{ byte: TargetKind.Statement }, { cstring: name }]);
+
 /** Execute of a portal name no client can create: the target answers with an error (34000). */
 export const executeMissingPortal = (): Buffer =>
   message(FrontendCode.Execute, [{ cstring: '\u0001gatehouse refused' }, { int32: 1 }]);
+
+/** Flush: the target sends what it holds for the extended-protocol messages so far. */
+export const flush = (): Buffer => message(FrontendCode.Flush, []);
 
 export const terminate = (): Buffer => message(FrontendCode.Terminate, []);
 

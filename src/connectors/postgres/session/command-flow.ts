@@ -6,7 +6,6 @@
 import type { Command } from '../../../core/command.js';
 import { GatehouseError } from '../../../core/errors.js';
 import type { Permit } from '../../../core/gate.js';
-import { parameterCount } from '../classify/params.js';
 import { resolveCopy } from '../masking/copy-resolve.js';
 import type { DescribeInjection } from '../masking/describe-inject.js';
 import { readExecute, readFunctionCall, readQuery } from '../protocol/extended.js';
@@ -14,8 +13,9 @@ import { type FrameView, snapshot } from '../protocol/frame-reader.js';
 import * as fe from '../protocol/frontend.js';
 import { sqlCommand, unknownPortalCommand } from './command.js';
 import type { MessageContext } from './message-context.js';
+import { ModifyProbe, probeMismatch } from './modify-probe.js';
 import type { NameWaits } from './name-waits.js';
-import type { Pending, Portal } from './pending.js';
+import type { Pending, Portal, ProbeResult } from './pending.js';
 import { refuse } from './refusal.js';
 import { ReviewWait } from './review-wait.js';
 
@@ -31,29 +31,12 @@ export interface Pipeline {
 const MODIFIED = '\u0001gatehouse modified';
 
 /**
- * Why the reviewer's text cannot run in place of the client's portal, or undefined when it can:
- * it must use exactly as many parameters as the client bound, and each parameter's type must
- * be the one the client declared in Parse (undeclared types would be inferred anew from the
- * reviewer's text, so the client's values could be read as another type).
+ * Why the reviewer's text cannot run in place of the client's portal before even asking the
+ * target, or undefined: the portal must be known, and run whole.
  */
-function modifiedProblem(
-  text: string,
-  found: Portal | undefined,
-  maxRows: number,
-): string | undefined {
+function modifiedProblem(found: Portal | undefined, maxRows: number): string | undefined {
   if (!found?.statement) return 'the gateway did not see this portal bound';
   if (maxRows > 0) return 'a row-limited Execute cannot be resumed on a modified command';
-  const uses = parameterCount(text);
-  if (uses === undefined) return 'the modified text does not parse';
-  const bound = found.params.length;
-  if (uses !== bound) {
-    return `it uses ${uses} parameter(s), and ${bound} ${bound === 1 ? 'was' : 'were'} bound`;
-  }
-  const types = found.statement.paramTypes ?? [];
-  const undeclared = found.params.filter((_, i) => !(types[i]! > 0)).length;
-  if (undeclared > 0) {
-    return `${undeclared} of the ${bound} parameter type(s) were not declared in Parse, so they cannot be kept`;
-  }
   return undefined;
 }
 
@@ -230,23 +213,12 @@ export class CommandFlow {
       ? sqlCommand(statement.sql, classification, ctx.target, found.params)
       : unknownPortalCommand(portal, ctx.target);
     return this.#check(command, false).then((permit) => {
-      if (!permit) return;
+      if (!permit) return undefined;
       if (permit.text !== command.text) {
-        const problem = modifiedProblem(permit.text, found, frame.maxRows);
-        if (problem) {
-          const error = new GatehouseError(
-            'policy_denied',
-            `the reviewer modified this command, and the modified text cannot run with your bound parameters: ${problem}`,
-            {
-              hint: 'run it through the simple query protocol, or ask the reviewer to keep the parameters',
-            },
-          );
-          ctx.gate.complete(permit, { error: { code: '42501', message: error.message } });
-          this.refuse(error, false);
-          return;
-        }
-        this.#executeModified(permit, found!);
-        return;
+        const problem = modifiedProblem(found, frame.maxRows);
+        if (!problem) return this.#probeModified(permit, found!);
+        this.#refuseModified(permit, problem);
+        return undefined;
       }
       const undescribed =
         this.#describes !== undefined && !this.#describes.beforeExecute(portal, found);
@@ -256,18 +228,82 @@ export class CommandFlow {
       if (undescribed) pending.undescribed = true;
       this.#waits.watch(pending);
       ctx.relay.expect(pending);
+      return undefined;
     });
+  }
+
+  /** Refuses a modified command that cannot run with the client's bound values. */
+  #refuseModified(permit: Permit, problem: string): void {
+    const error = new GatehouseError(
+      'policy_denied',
+      `the reviewer modified this command, and the modified text cannot run with your bound parameters: ${problem}`,
+      {
+        hint: 'run it through the simple query protocol, or ask the reviewer to keep the parameters and result columns',
+      },
+    );
+    this.#ctx.gate.complete(permit, { error: { code: '42501', message: error.message } });
+    this.refuse(error, false);
+  }
+
+  /**
+   * Asks the target what the client's text and the reviewer's take and return (modify-probe.ts),
+   * then runs the reviewer's text with the client's values if they match, or refuses. A failed
+   * Parse of either is the Execute's error (the target's, as is); the target then skips up to
+   * Sync, and so does the gateway. Nothing else is outstanding once the probe is answered (the
+   * client's later messages wait for this one), so that error goes to the client directly.
+   */
+  #probeModified(permit: Permit, found: Portal): Promise<void> {
+    const ctx = this.#ctx;
+    const statement = found.statement!;
+    const probe = new ModifyProbe();
+    if (ctx.relay.skippingUntilSync) {
+      // An earlier message of this pipeline failed: the target would skip the probe (and never
+      // answer it before the client's Sync), as it would have skipped the Execute.
+      probe.result.skipped = true;
+      return Promise.resolve(this.#afterProbe(permit, found, probe.result));
+    }
+    probe.send(
+      ctx.toTarget,
+      ctx.relay,
+      { sql: statement.sql, types: statement.paramTypes ?? [] },
+      permit.text,
+    );
+    ctx.flushTarget();
+    return probe.done.then((result) => this.#afterProbe(permit, found, result));
+  }
+
+  /** Runs or refuses the modified command once the probe was answered (or skipped). */
+  #afterProbe(permit: Permit, found: Portal, result: ProbeResult): void {
+    const ctx = this.#ctx;
+    if (result.skipped || result.errorFrame) {
+      // The target skips up to Sync: after an earlier error (the Execute is skipped too), or
+      // after the probe's own failed Parse (the Execute's error).
+      this.#describes?.reset();
+      this.#pipeline.skipUntilSync = true;
+      const error = result.error ?? {
+        message: 'not executed: an earlier message of the pipeline failed',
+      };
+      ctx.gate.complete(permit, { error });
+      if (result.errorFrame && !result.skipped) ctx.writeClient(result.errorFrame);
+      return;
+    }
+    const mismatch = probeMismatch(result, found.params.length);
+    if (mismatch) {
+      this.#refuseModified(permit, mismatch);
+      return;
+    }
+    this.#executeModified(permit, found, result.original.params ?? []);
   }
 
   /**
    * Runs the reviewer's text in place of the client's portal, with the client's bound values:
    * as the gateway's own statement and portal (MODIFIED), which the client never sees made —
-   * Close, Parse with the parameter types the client declared, Bind with the client's values
-   * and formats, (Describe for masking), Execute (the client's command), Close.
+   * Close, Parse with the parameter types of the client's statement (as the target inferred or
+   * the client declared them), Bind with the client's values and formats, (Describe for
+   * masking), Execute (the client's command), Close.
    */
-  #executeModified(permit: Permit, found: Portal): void {
+  #executeModified(permit: Permit, found: Portal, types: number[]): void {
     const ctx = this.#ctx;
-    const types = found.statement?.paramTypes ?? [];
     const count = found.params.length;
     const formats = found.paramFormats ?? found.params.map(() => 0);
     const values = found.params.map((value, i) =>

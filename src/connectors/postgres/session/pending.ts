@@ -56,6 +56,13 @@ export interface Pending {
    * transform is shown NoData before its rows, so no earlier description is taken for them.
    */
   undescribed?: true;
+  /**
+   * The gateway's own Parse/Describe/Close of a modified command's texts (`injected` too): the
+   * relay gives their answers to the probe and shows the client none of them.
+   */
+  probe?: Probe;
+  /** On a probe's Describe: which text it describes. */
+  probeSide?: 'original' | 'reviewed';
   /** A `resolve`'s COPY: its answer fills in the columns. */
   resolves?: CopyOut;
   /**
@@ -82,6 +89,36 @@ export interface Pending {
   error?: { code?: string; message: string };
   /** The first result set the client was shown (only while `audit.capture` is on). */
   capture?: CommandCapture;
+}
+
+/** The gateway's probe of a modified command (modify-probe.ts): what the relay fills in. */
+export interface Probe {
+  readonly result: ProbeResult;
+}
+
+/** What the target said about one text. */
+export interface Described {
+  /** Parameter type OIDs (ParameterDescription). */
+  params?: number[];
+  /** Result columns (RowDescription), or null when it returns none (NoData). */
+  columns?: Column[] | null;
+}
+
+export interface Column {
+  name: string;
+  type: number;
+  typmod: number;
+}
+
+/** The probe's outcome: both descriptions, or the target's error, or skipped (earlier error). */
+export interface ProbeResult {
+  original: Described;
+  reviewed: Described;
+  /** The target's ErrorResponse frame (a Parse failed): the client's Execute's error. */
+  errorFrame?: Buffer;
+  error?: { code?: string; message: string };
+  /** The target skipped the probe (an earlier message of the pipeline failed). */
+  skipped?: true;
 }
 
 /** Rows reported by a command tag such as `INSERT 0 5`, `SELECT 3`, `COPY 100000`. */

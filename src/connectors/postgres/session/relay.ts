@@ -10,6 +10,7 @@ import type { OutputBatch } from '../protocol/batch.js';
 import { readErrorSummary, withRoutine } from '../protocol/errors.js';
 import type { FrameReader } from '../protocol/frame-reader.js';
 import { BackendCode, TransactionStatus } from '../protocol/message-codes.js';
+import { readColumns, readParameterTypes } from './modify-probe.js';
 import { type Pending, rowsOfTag } from './pending.js';
 import { type SettleContext, settle } from './settle.js';
 
@@ -69,7 +70,15 @@ export class ResponseRelay {
     return this.queue.length - this.#head;
   }
 
+  /**
+   * An extended-protocol message failed and no Sync was queued behind it yet: the target skips
+   * whatever comes next up to the client's Sync, so the gateway must not wait for an answer to
+   * a message of its own until then.
+   */
+  skippingUntilSync = false;
+
   expect(pending: Pending): void {
+    if (pending.kind === 'sync' || pending.kind === 'query') this.skippingUntilSync = false;
     this.queue.push(pending);
   }
 
@@ -94,6 +103,7 @@ export class ResponseRelay {
         }
         continue;
       }
+      if (head?.probe && this.#probeAnswer(head, out)) continue;
       if (transform && head?.undescribed) this.#undescribed(transform, results);
       if (results) results.before(r.type, this.#peek());
       switch (r.type) {
@@ -184,6 +194,48 @@ export class ResponseRelay {
       if (hidden) continue;
       if (replacement === undefined) out.addRange(r.buf, r.start, r.end);
       else if (replacement !== null) out.add(replacement);
+    }
+  }
+
+  /**
+   * An answer to the gateway's own probe of a modified command (see modify-probe.ts): given to
+   * the probe, never shown to the client, the masking transform or the capture. A failed Parse
+   * ends the probe (the target now skips up to Sync); its error is the probe's, for the client's
+   * Execute. False for a frame that is not the probe's answer (a notice): handled as usual.
+   */
+  #probeAnswer(head: Pending, out: OutputBatch): boolean {
+    const r = this.#reader;
+    const probe = head.probe!;
+    const answered = () => this.#shift().answered?.();
+    switch (r.type) {
+      case BackendCode.ParseComplete:
+      case BackendCode.CloseComplete:
+        answered();
+        return true;
+      case BackendCode.ParameterDescription:
+        probe.result[head.probeSide ?? 'original'].params = readParameterTypes(r.buf, r.bodyStart);
+        return true;
+      case BackendCode.RowDescription:
+        probe.result[head.probeSide ?? 'original'].columns = readColumns(r.buf, r.bodyStart);
+        answered();
+        return true;
+      case BackendCode.NoData:
+        probe.result[head.probeSide ?? 'original'].columns = null;
+        answered();
+        return true;
+      case BackendCode.ErrorResponse: {
+        const summary = readErrorSummary(r.body());
+        probe.result.error = { code: summary.code, message: summary.message };
+        probe.result.errorFrame = Buffer.from(r.frame());
+        if (summary.severity === 'FATAL' || summary.severity === 'PANIC') {
+          this.sawFatal = true;
+          out.addRange(r.buf, r.start, r.end);
+        }
+        while (this.#peek()?.probe === probe) answered();
+        return true;
+      }
+      default:
+        return false;
     }
   }
 
@@ -278,6 +330,7 @@ export class ResponseRelay {
       skipped.error ??= SKIPPED;
       settle(this.#ctx, skipped, false, true);
     }
+    if (this.#head >= this.queue.length) this.skippingUntilSync = true;
     return replacement;
   }
 
