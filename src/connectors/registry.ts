@@ -4,6 +4,8 @@
  * the modules from here: config composes each type's `target` and rule conditions, policy
  * compiles the conditions, the gateway creates the listeners.
  */
+
+import { readLegacyAttributes } from '../audit/record/audit-event.js';
 import {
   loadConfig as loadConfigWith,
   type ParseOptions,
@@ -22,6 +24,10 @@ export const CONNECTOR_MODULES: ReadonlyArray<ConnectorModule> = [
   kubernetesModule,
   sshModule,
 ];
+
+for (const module of CONNECTOR_MODULES) {
+  if (module.legacyAttributes) readLegacyAttributes(module.legacyAttributes);
+}
 
 /** The module for a connector `type`; throws when this build has none (config rejects it first). */
 export function connectorModule(type: string): ConnectorModule {

@@ -118,6 +118,11 @@ export interface ConnectorModule<Target = unknown> {
    * connector's `scope` and under a scope it is given.
    */
   classify(text: string): Promise<Command>;
+  /**
+   * Flags this protocol recorded at the top level of command records before `attributes`
+   * existed, and the attributes a `true` flag reads as, so old records keep their meaning.
+   */
+  readonly legacyAttributes?: Readonly<Record<string, Readonly<Record<string, string | boolean>>>>;
   /** A GatehouseError as the protocol's own error on the wire (e.g. an ErrorResponse frame). */
   renderError(error: GatehouseError): Uint8Array;
   /** One recorded command as the protocol's own client showed it, for `sessions replay`. */

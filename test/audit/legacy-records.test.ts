@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { verifyChain } from '../../src/audit/read/chain-verify.js';
 import { getSession } from '../../src/audit/read/session-queries.js';
+// The registry hands the audit layer each connector's legacy record flags.
+import '../../src/connectors/registry.js';
 import { commandEvent } from '../../src/audit/record/audit-event.js';
 import { StoreAuditSink } from '../../src/audit/record/store-audit-sink.js';
 import { appendEvents, lockChainHead } from '../../src/audit/write/audit-writes.js';

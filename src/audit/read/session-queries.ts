@@ -175,13 +175,14 @@ function toSession(id: string, connector: string, at: number, data: string): Sto
 }
 
 function toCommand(seq: number, at: number, data: CommandData): StoredCommand {
+  const attributes = storedAttributes(data);
   return {
     seq,
     at,
     text: data.text,
     ...(data.params !== undefined && { params: data.params }),
     classes: data.classes,
-    ...(storedAttributes(data) !== undefined && { attributes: storedAttributes(data) }),
+    ...(attributes !== undefined && { attributes }),
     unclassifiable: data.unclassifiable === true,
     ...(data.target !== undefined && { target: data.target }),
     decision: {

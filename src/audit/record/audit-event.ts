@@ -39,11 +39,6 @@ export interface CommandData {
   classes: string[];
   /** Protocol facts the connector's rule conditions test (`Command.attributes`). */
   attributes?: Record<string, string | boolean>;
-  /**
-   * Legacy: records written before `attributes` existed carried their one fact as this flag
-   * (read as `attributes.where = 'absent'`). Never written now; kept so old records still read.
-   */
-  whereAbsent?: boolean;
   unclassifiable?: boolean;
   target?: Record<string, string>;
   decision: { action: string; rule?: string; reason: string };
@@ -149,14 +144,29 @@ function attributesOf(
 }
 
 /**
- * A stored command record's attributes, also for records written before `attributes` existed
- * (their one fact was the `whereAbsent` flag).
+ * How records written before `attributes` existed read: a connector module names each top-level
+ * flag it used to record and the attributes a `true` flag stands for (`ConnectorModule.
+ * legacyAttributes`); the registry hands them over at start (`readLegacyAttributes`).
  */
+const legacyFlags = new Map<string, Readonly<Record<string, string | boolean>>>();
+
+export function readLegacyAttributes(
+  flags: Readonly<Record<string, Readonly<Record<string, string | boolean>>>>,
+): void {
+  for (const [flag, attributes] of Object.entries(flags)) legacyFlags.set(flag, attributes);
+}
+
+/** A stored command record's attributes, also for records written before `attributes` existed. */
 export function storedAttributes(
-  data: Pick<CommandData, 'attributes' | 'whereAbsent'>,
+  data: Pick<CommandData, 'attributes'>,
 ): Record<string, string | boolean> | undefined {
   if (data.attributes) return data.attributes;
-  return data.whereAbsent === true ? { where: 'absent' } : undefined;
+  const stored = data as Readonly<Record<string, unknown>>;
+  let attributes: Record<string, string | boolean> | undefined;
+  for (const [flag, meaning] of legacyFlags) {
+    if (stored[flag] === true) attributes = { ...attributes, ...meaning };
+  }
+  return attributes;
 }
 
 export function outcomeEvent(

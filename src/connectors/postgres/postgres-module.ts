@@ -58,6 +58,8 @@ export const postgresModule: ConnectorModule<PostgresTargetConfig> = {
     return sqlCommand(text, classifier.classify(text), {});
   },
   renderError: (error) => renderGatehouseError(error),
+  // Command records from before `attributes` carried a DELETE/UPDATE without WHERE this way.
+  legacyAttributes: { whereAbsent: { where: 'absent' } },
   replay: replayPostgresCommand,
   targetFiles(target) {
     const tls = target.tls;
