@@ -136,7 +136,16 @@ export class NotificationDispatcher {
     }
   }
 
-  #enqueue(target: NotifierTarget, envelope: EventEnvelope): void {
+  /**
+   * Whether a delivery of `envelope` to `target` may start (not shutting down, the notifier not
+   * disabled, and with `bounded` fewer than `maxPending` in flight), rendered; undefined (logged
+   * and counted as failed) when not.
+   */
+  #admit(
+    target: NotifierTarget,
+    envelope: EventEnvelope,
+    bounded: boolean,
+  ): { fields: Record<string, unknown>; request: RenderedRequest } | undefined {
     const fields = {
       notifier: target.label,
       eventId: envelope.id,
@@ -147,22 +156,27 @@ export class NotificationDispatcher {
       ? 'shutting down'
       : this.#disabled.has(target)
         ? 'notifier disabled after 410 Gone'
-        : this.#pending.size >= this.#maxPending
+        : bounded && this.#pending.size >= this.#maxPending
           ? `${this.#maxPending} deliveries already pending`
           : undefined;
     if (refusal) {
       this.#stats.failed++;
       this.#logger.error({ ...fields, reason: refusal }, 'notification dropped');
-      return;
+      return undefined;
     }
-    let request: RenderedRequest;
     try {
-      request = target.render(envelope);
+      return { fields, request: target.render(envelope) };
     } catch (err) {
       this.#stats.failed++;
       this.#logger.error({ ...fields, err }, 'notification could not be rendered');
-      return;
+      return undefined;
     }
+  }
+
+  #enqueue(target: NotifierTarget, envelope: EventEnvelope): void {
+    const admitted = this.#admit(target, envelope, true);
+    if (!admitted) return;
+    const { fields, request } = admitted;
     const task: Promise<void> = this.#deliver(target, request, fields)
       .catch((err) => {
         this.#stats.failed++;
@@ -223,30 +237,9 @@ export class NotificationDispatcher {
     target: NotifierTarget,
     envelope: EventEnvelope,
   ): void {
-    const fields = {
-      notifier: target.label,
-      eventId: envelope.id,
-      eventType: envelope.event.type,
-      ticketId: envelope.event.ticket?.id,
-    };
-    const refusal = this.#closed
-      ? 'shutting down'
-      : this.#disabled.has(target)
-        ? 'notifier disabled after 410 Gone'
-        : undefined;
-    if (refusal) {
-      this.#stats.failed++;
-      this.#logger.error({ ...fields, reason: refusal }, 'notification dropped');
-      return;
-    }
-    let body: string;
-    try {
-      body = target.render(envelope).body;
-    } catch (err) {
-      this.#stats.failed++;
-      this.#logger.error({ ...fields, err }, 'notification could not be rendered');
-      return;
-    }
+    const admitted = this.#admit(target, envelope, false);
+    if (!admitted) return;
+    const { fields, request } = admitted;
     const task: Promise<void> = outbox
       .add({
         eventId: envelope.id,
@@ -254,7 +247,7 @@ export class NotificationDispatcher {
         notifierLabel: target.label,
         eventType: envelope.event.type,
         ticketId: envelope.event.ticket?.id,
-        body,
+        body: request.body,
         createdAt: envelope.time,
       })
       .then(
